@@ -1,0 +1,136 @@
+# l2x build. `make deps` installs what is missing; every other target that
+# needs a package depends on it. See README.md.
+
+BUILD   ?= build
+CC      ?= gcc
+CLANG   ?= clang
+PYTHON  ?= /usr/bin/python3
+FUZZ_SECONDS ?= 60
+
+# pkg-config is read once, lazily, after `make deps` has run.
+lazy = $(eval $1 := $$(shell $2))$($1)
+DPDK_CFLAGS = $(call lazy,DPDK_CFLAGS,pkg-config --cflags libdpdk)
+DPDK_LIBS   = $(call lazy,DPDK_LIBS,pkg-config --libs libdpdk)
+NL_CFLAGS   = $(call lazy,NL_CFLAGS,pkg-config --cflags libnl-3.0 libnl-route-3.0)
+NL_LIBS     = $(call lazy,NL_LIBS,pkg-config --libs libnl-3.0 libnl-route-3.0)
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
+	   -Wmissing-prototypes -Wno-address-of-packed-member
+CPPFLAGS_L2X = -I. -D_GNU_SOURCE -DL2X_SRCDIR='"$(CURDIR)"' $(DPDK_CFLAGS) $(NL_CFLAGS)
+CFLAGS_L2X   = -std=gnu11 -O2 -g -fno-strict-aliasing $(WARN) -MMD -MP
+LIBS_L2X     = -lsodium -lyaml $(NL_LIBS) $(DPDK_LIBS) -lm -lpthread
+SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZSAN := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+
+# Library sources: one concept per file; program entry points are main.c.
+LIB_SRCS := $(sort $(filter-out %/main.c ipsec/ike_%.c, \
+	$(wildcard dataplane/*.c ipsec/*.c bridge/*.c control/*.c)))
+# Per-packet sources: no allocation, printf, lock or syscall (STYLE.md 2).
+FAST_SRCS := $(sort $(wildcard dataplane/encap.c dataplane/mtu_fast.c \
+	dataplane/reasm.c ipsec/esp.c bridge/fdb_fast.c))
+FAST_DENY := malloc calloc realloc free rte_malloc rte_zmalloc rte_free \
+	printf fprintf sprintf snprintf vprintf vfprintf puts fputs perror \
+	syslog rte_log rte_vlog __rte_panic abort exit \
+	pthread_mutex_lock pthread_spin_lock pthread_rwlock_rdlock \
+	pthread_rwlock_wrlock sem_wait sleep usleep nanosleep \
+	clock_gettime gettimeofday time read write send sendto recv recvfrom \
+	ioctl open close poll epoll_wait select
+UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_SUPP  := tests/unit/testenv.c
+FUZZ_SRCS  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+BENCH_SRCS := $(sort $(wildcard tests/bench/bench_*.c))
+FMT_SRCS   := $(sort $(wildcard dataplane/*.[ch] ipsec/*.[ch] bridge/*.[ch] \
+	control/*.[ch] tools/*.[ch] tests/*/*.[ch]))
+
+obj = $(patsubst %.c,$(BUILD)/$1/%.o,$2)
+LIB_OBJ      := $(call obj,plain,$(LIB_SRCS))
+LIB_OBJ_SAN  := $(call obj,san,$(LIB_SRCS))
+LIB_OBJ_FUZZ := $(call obj,fuzz,$(LIB_SRCS))
+UNIT_BIN     := $(patsubst tests/unit/%.c,$(BUILD)/plain/bin/%,$(UNIT_SRCS))
+UNIT_BIN_SAN := $(patsubst tests/unit/%.c,$(BUILD)/san/bin/%,$(UNIT_SRCS))
+FUZZ_BIN     := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/bin/%,$(FUZZ_SRCS))
+BENCH_BIN    := $(patsubst tests/bench/%.c,$(BUILD)/plain/benchbin/%,$(BENCH_SRCS))
+DEPS_STAMP   := $(BUILD)/.deps-ok
+
+.PHONY: all deps test unit unit-san check lint format format-check fuzz \
+	bench demo clean
+all: $(BUILD)/plain/libl2x.a $(UNIT_BIN) $(BENCH_BIN)
+
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): tools/deps.sh
+	@sh tools/deps.sh
+	@mkdir -p $(@D) && touch $@
+
+# --- objects --------------------------------------------------------------
+$(BUILD)/plain/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_L2X) $(CFLAGS_L2X) -c $< -o $@
+$(BUILD)/san/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_L2X) $(CFLAGS_L2X) -O1 $(SAN) -c $< -o $@
+$(BUILD)/fuzz/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CLANG) $(CPPFLAGS_L2X) $(CFLAGS_L2X) -O1 $(FUZZSAN) -c $< -o $@
+
+$(BUILD)/plain/libl2x.a: $(LIB_OBJ)
+	@mkdir -p $(@D); rm -f $@; $(if $^,ar rcs $@ $^,printf "!<arch>\n" >$@)
+$(BUILD)/san/libl2x.a: $(LIB_OBJ_SAN)
+	@mkdir -p $(@D); rm -f $@; $(if $^,ar rcs $@ $^,printf "!<arch>\n" >$@)
+$(BUILD)/fuzz/libl2x.a: $(LIB_OBJ_FUZZ)
+	@mkdir -p $(@D); rm -f $@; $(if $^,ar rcs $@ $^,printf "!<arch>\n" >$@)
+
+# --- unit tests (cmocka), plain and sanitized -----------------------------
+$(BUILD)/plain/bin/%: $(BUILD)/plain/tests/unit/%.o \
+		$(call obj,plain,$(UNIT_SUPP)) $(BUILD)/plain/libl2x.a
+	@mkdir -p $(@D)
+	$(CC) $^ -o $@ -lcmocka $(LIBS_L2X)
+$(BUILD)/san/bin/%: $(BUILD)/san/tests/unit/%.o \
+		$(call obj,san,$(UNIT_SUPP)) $(BUILD)/san/libl2x.a
+	@mkdir -p $(@D)
+	$(CC) $(SAN) $^ -o $@ -lcmocka $(LIBS_L2X)
+
+unit: $(UNIT_BIN)
+	@sh tools/run-unit.sh plain $(UNIT_BIN)
+unit-san: $(UNIT_BIN_SAN)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	 sh tools/run-unit.sh sanitized $(UNIT_BIN_SAN)
+
+test: check unit unit-san
+
+# --- static checks --------------------------------------------------------
+check: lint format-check
+lint: $(call obj,plain,$(FAST_SRCS))
+	@sh tools/fastlint.sh --selftest "$(CC)" "$(FAST_DENY)"
+	@sh tools/fastlint.sh "$(FAST_DENY)" $^
+format-check: | $(DEPS_STAMP)
+	@clang-format --dry-run --Werror $(FMT_SRCS) && \
+	 echo "format: $(words $(FMT_SRCS)) files clean"
+format: | $(DEPS_STAMP)
+	clang-format -i $(FMT_SRCS)
+
+# --- fuzzing (libFuzzer) --------------------------------------------------
+$(BUILD)/fuzz/bin/%: $(BUILD)/fuzz/tests/fuzz/%.o $(BUILD)/fuzz/libl2x.a
+	@mkdir -p $(@D)
+	$(CLANG) -fsanitize=fuzzer,address,undefined $^ -o $@ $(LIBS_L2X)
+fuzz: $(FUZZ_BIN)
+	@sh tools/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+
+# --- benchmarks: figures, never pass/fail ---------------------------------
+$(BUILD)/plain/benchbin/%: $(BUILD)/plain/tests/bench/%.o $(BUILD)/plain/libl2x.a
+	@mkdir -p $(@D)
+	$(CC) $^ -o $@ $(LIBS_L2X)
+bench: $(BENCH_BIN)
+	@for b in $(BENCH_BIN); do taskset -c 1 $$b || exit 1; done
+
+demo:
+	@echo "make demo: the two-site demo arrives with the dataplane (issue 4);" \
+	      "it is not built yet" >&2; exit 2
+
+clean:
+	rm -rf $(BUILD)
+
+# Keep objects between runs (make would delete them as intermediates).
+.SECONDARY:
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

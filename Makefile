@@ -27,7 +27,7 @@ LIB_SRCS := $(sort $(filter-out %/main.c ipsec/ike_%.c, \
 	$(wildcard dataplane/*.c ipsec/*.c bridge/*.c control/*.c)))
 # Per-packet sources: no allocation, printf, lock or syscall (STYLE.md 2).
 FAST_SRCS := $(sort $(wildcard dataplane/encap.c dataplane/mtu_fast.c \
-	dataplane/reasm.c ipsec/esp.c bridge/fdb_fast.c))
+	dataplane/reasm_fast.c ipsec/esp.c bridge/fdb_fast.c))
 FAST_DENY := malloc calloc realloc free rte_malloc rte_zmalloc rte_free \
 	printf fprintf sprintf snprintf vprintf vfprintf puts fputs perror \
 	syslog rte_log rte_vlog __rte_panic abort exit \

@@ -10,10 +10,11 @@ check() {
 	deny=$1; shift
 	bad=0
 	for o in "$@"; do
-		for s in $(nm -u "$o" | awk '{print $2}' | sed 's/@.*//'); do
-			for d in $deny; do
-				if [ "$s" = "$d" ]; then
-					echo "lint: $o calls $s on the fast path" >&2
+		syms=$(nm -u "$o" | awk '{print $2}' | sed 's/@.*//') || return 1
+		for sym in $syms; do
+			for deny_sym in $deny; do
+				if [ "$sym" = "$deny_sym" ]; then
+					echo "lint: $o calls $sym on the fast path" >&2
 					bad=1
 				fi
 			done
@@ -24,8 +25,9 @@ check() {
 
 if [ "${1:-}" = "--selftest" ]; then
 	cc=$2; deny=$3
-	d=$(mktemp -d) || exit 1
-	trap 'rm -rf "$d"' EXIT
+	tmp=$(mktemp -d) || exit 1
+	trap 'rm -rf "$tmp"' EXIT
+	d=$tmp
 	printf '#include <stdlib.h>\nvoid *f(void);\nvoid *f(void){return malloc(8);}\n' >"$d/bad.c"
 	printf 'int g(int);\nint g(int x){return x+1;}\n' >"$d/good.c"
 	$cc -c "$d/bad.c" -o "$d/bad.o" && $cc -c "$d/good.c" -o "$d/good.o" || exit 1

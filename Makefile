@@ -41,6 +41,7 @@ FAST_DENY := malloc calloc realloc free rte_malloc rte_zmalloc rte_free \
 UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_SUPP  := tests/unit/testenv.c
 FUZZ_SRCS  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SUPP  := tests/fuzz/fuzzenv.c
 BENCH_SRCS := $(sort $(wildcard tests/bench/bench_*.c))
 FMT_SRCS   := $(sort $(wildcard dataplane/*.[ch] ipsec/*.[ch] bridge/*.[ch] \
 	control/*.[ch] tools/*.[ch] tests/*/*.[ch]))
@@ -113,11 +114,12 @@ format: | $(DEPS_STAMP)
 	clang-format -i $(FMT_SRCS)
 
 # --- fuzzing (libFuzzer) --------------------------------------------------
-$(BUILD)/fuzz/bin/%: $(BUILD)/fuzz/tests/fuzz/%.o $(BUILD)/fuzz/libl2x.a
+$(BUILD)/fuzz/bin/%: $(BUILD)/fuzz/tests/fuzz/%.o \
+		$(call obj,fuzz,$(FUZZ_SUPP)) $(BUILD)/fuzz/libl2x.a
 	@mkdir -p $(@D)
 	$(CLANG) -fsanitize=fuzzer,address,undefined $^ -o $@ $(LIBS_L2X)
 fuzz: $(FUZZ_BIN)
-	@sh tools/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ_BIN)
+	@sh tools/run-fuzz.sh $(BUILD)/fuzz $(FUZZ_SECONDS) $(FUZZ_BIN)
 
 # --- benchmarks: figures, never pass/fail ---------------------------------
 $(BUILD)/plain/benchbin/%: $(BUILD)/plain/tests/bench/%.o $(BUILD)/plain/libl2x.a

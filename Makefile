@@ -56,9 +56,10 @@ FUZZ_BIN     := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/bin/%,$(FUZZ_SRCS))
 BENCH_BIN    := $(patsubst tests/bench/%.c,$(BUILD)/plain/benchbin/%,$(BENCH_SRCS))
 DEPS_STAMP   := $(BUILD)/.deps-ok
 
-.PHONY: all deps test unit unit-san check lint format format-check fuzz \
-	bench demo clean
-all: $(BUILD)/plain/libl2x.a $(UNIT_BIN) $(BENCH_BIN)
+.PHONY: all deps test unit unit-san integration check lint format \
+	format-check fuzz bench demo clean
+VLANSW := $(BUILD)/plain/tools/vlansw
+all: $(BUILD)/plain/libl2x.a $(UNIT_BIN) $(BENCH_BIN) $(VLANSW)
 
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): tools/deps.sh
@@ -100,7 +101,15 @@ unit-san: $(UNIT_BIN_SAN)
 	 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	 sh tools/run-unit.sh sanitized $(UNIT_BIN_SAN)
 
-test: check unit unit-san
+# --- integration: real processes in network namespaces (root) ------------
+INTEG_TESTS := $(sort $(wildcard tests/integration/*_test.sh))
+$(VLANSW): tests/tools/vlansw.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_L2X) $< -o $@
+integration: $(VLANSW)
+	@VLANSW=$(VLANSW) sh tools/run-integ.sh $(INTEG_TESTS)
+
+test: check unit unit-san integration
 
 # --- static checks --------------------------------------------------------
 check: lint format-check

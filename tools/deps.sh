@@ -15,7 +15,7 @@ libcharon-extra-plugins libstrongswan-extra-plugins
 dpkg-dev gperf flex bison bzip2 xz-utils
 clang llvm libclang-rt-14-dev clang-format
 python3 python3-scapy python3-cryptography
-iproute2 iputils-ping tcpdump nftables iperf3 procps util-linux jq
+iproute2 iputils-ping tcpdump nftables iperf3 ethtool procps util-linux jq
 "
 
 missing=""

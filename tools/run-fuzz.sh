@@ -11,8 +11,11 @@ for f in "$@"; do
 	work="$out/corpus/${name#fuzz_}"
 	mkdir -p "$work"
 	[ -d "$seeds" ] && cp -n "$seeds"/* "$work"/ 2>/dev/null
+	dict=""
+	[ -f "tests/fuzz/$name.dict" ] && dict="-dict=tests/fuzz/$name.dict"
 	echo "== fuzz $name for ${secs}s"
-	if ! "$f" -max_total_time="$secs" -print_final_stats=1 \
+	# shellcheck disable=SC2086 # $dict is one word or none
+	if ! "$f" $dict -max_total_time="$secs" -print_final_stats=1 \
 		-artifact_prefix="$out/$name-" "$work" \
 		>"$out/$name.log" 2>&1; then
 		tail -n 40 "$out/$name.log" >&2

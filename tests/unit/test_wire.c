@@ -28,14 +28,14 @@ static void test_mbuf_room_holds_jumbo(void **state)
 	assert_true(L2X_MBUF_ROOM <= UINT16_MAX);
 	assert_true(L2X_MBUF_ROOM - RTE_PKTMBUF_HEADROOM >=
 		    L2X_OUTER_HDR_LEN + L2X_ESP_HDR_LEN + L2X_INNER_VXLAN_LEN +
-			    9216 + 18 + L2X_ESP_TRAILER_MAX + L2X_ESP_ICV_LEN);
+			9216 + 18 + L2X_ESP_TRAILER_MAX + L2X_ESP_ICV_LEN);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fixed_lengths),
-		cmocka_unit_test(test_mbuf_room_holds_jumbo),
+	    cmocka_unit_test(test_fixed_lengths),
+	    cmocka_unit_test(test_mbuf_room_holds_jumbo),
 	};
 	return cmocka_run_group_tests_name("wire", tests, NULL, NULL);
 }

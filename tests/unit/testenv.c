@@ -26,12 +26,18 @@ int l2x_testenv_up(void **state)
 	if (!eal_up) {
 		snprintf(prefix, sizeof(prefix), "--file-prefix=l2xut%d",
 			 (int)getpid());
-		char *argv[] = {"l2x-unit",      "--no-huge",
-				"--no-pci",      "--no-shconf",
-				"-m",            "256",
-				"--no-telemetry", "--log-level=*:error",
-				"-l",            "0",
-				prefix,          NULL};
+		char *argv[] = {"l2x-unit",
+				"--no-huge",
+				"--no-pci",
+				"--no-shconf",
+				"-m",
+				"256",
+				"--no-telemetry",
+				"--log-level=*:error",
+				"-l",
+				"0",
+				prefix,
+				NULL};
 		int argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1;
 
 		if (rte_eal_init(argc, argv) < 0) {

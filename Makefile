@@ -27,7 +27,7 @@ LIB_SRCS := $(sort $(filter-out %/main.c ipsec/ike_%.c, \
 	$(wildcard dataplane/*.c ipsec/*.c bridge/*.c control/*.c)))
 # Per-packet sources: no allocation, printf, lock or syscall (STYLE.md 2).
 FAST_SRCS := $(sort $(wildcard dataplane/encap.c dataplane/mtu_fast.c \
-	dataplane/reasm_fast.c ipsec/esp.c bridge/fdb_fast.c))
+	dataplane/reasm_fast.c ipsec/esp.c bridge/fdb_fast.c dataplane/fwd.c))
 FAST_DENY := malloc calloc realloc free rte_malloc rte_zmalloc rte_free \
 	printf fprintf sprintf snprintf vprintf vfprintf puts fputs perror \
 	syslog rte_log rte_vlog abort exit \
@@ -59,7 +59,11 @@ DEPS_STAMP   := $(BUILD)/.deps-ok
 .PHONY: all deps test unit unit-san integration check lint format \
 	format-check fuzz bench demo clean
 VLANSW := $(BUILD)/plain/tools/vlansw
-all: $(BUILD)/plain/libl2x.a $(UNIT_BIN) $(BENCH_BIN) $(VLANSW)
+# Programs: the dataplane (dataplane/main.c) and the CLI (tools/l2xctl.c).
+DATAPLANE := $(BUILD)/plain/bin/l2x-dataplane
+L2XCTL    := $(BUILD)/plain/bin/l2xctl
+all: $(BUILD)/plain/libl2x.a $(UNIT_BIN) $(BENCH_BIN) $(VLANSW) \
+	$(DATAPLANE) $(L2XCTL)
 
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): tools/deps.sh
@@ -84,6 +88,14 @@ $(BUILD)/san/libl2x.a: $(LIB_OBJ_SAN)
 $(BUILD)/fuzz/libl2x.a: $(LIB_OBJ_FUZZ)
 	@mkdir -p $(@D); rm -f $@; $(if $^,ar rcs $@ $^,printf "!<arch>\n" >$@)
 
+# --- programs (explicit rules: they win over the unit-test pattern) -------
+$(DATAPLANE): $(BUILD)/plain/dataplane/main.o $(BUILD)/plain/libl2x.a
+	@mkdir -p $(@D)
+	$(CC) $^ -o $@ $(LIBS_L2X)
+$(L2XCTL): $(BUILD)/plain/tools/l2xctl.o $(BUILD)/plain/libl2x.a
+	@mkdir -p $(@D)
+	$(CC) $^ -o $@ $(LIBS_L2X)
+
 # --- unit tests (cmocka), plain and sanitized -----------------------------
 $(BUILD)/plain/bin/%: $(BUILD)/plain/tests/unit/%.o \
 		$(call obj,plain,$(UNIT_SUPP)) $(BUILD)/plain/libl2x.a
@@ -106,8 +118,9 @@ INTEG_TESTS := $(sort $(wildcard tests/integration/*_test.sh))
 $(VLANSW): tests/tools/vlansw.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_L2X) $< -o $@
-integration: $(VLANSW)
-	@VLANSW=$(VLANSW) sh tools/run-integ.sh $(INTEG_TESTS)
+integration: $(VLANSW) $(DATAPLANE) $(L2XCTL)
+	@VLANSW=$(VLANSW) DATAPLANE=$(DATAPLANE) L2XCTL=$(L2XCTL) \
+	 sh tools/run-integ.sh $(INTEG_TESTS)
 
 test: check unit unit-san integration
 

@@ -1,0 +1,308 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ctl.c - control socket server (ctl.h).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "dataplane/ctl.h"
+#include "dataplane/dp.h"
+
+/* Connections served at once; more wait in the listen backlog. */
+#define L2X_CTL_CONN_MAX 8
+
+struct l2x_ctl {
+	int lfd;
+	int conn[L2X_CTL_CONN_MAX]; /* -1: free */
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	uint8_t rx[L2X_CTL_MSG_MAX + 1];
+	uint8_t tx[L2X_CTL_MSG_MAX];
+};
+
+int l2x_ctl_open(const char *path, struct l2x_ctl **out)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct l2x_ctl *c;
+	int rc;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return -ENOMEM;
+	for (int i = 0; i < L2X_CTL_CONN_MAX; i++)
+		c->conn[i] = -1;
+	snprintf(c->path, sizeof(c->path), "%s", path);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	c->lfd =
+	    socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (c->lfd < 0) {
+		rc = -errno;
+		goto err_free;
+	}
+	/* A stale socket of an earlier run (the path is ours by config). */
+	if (unlink(path) < 0 && errno != ENOENT) {
+		rc = -errno;
+		goto err_close;
+	}
+	/* 0600 from the start: no window where others may connect. */
+	mode_t old = umask(0177);
+	rc = bind(c->lfd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (rc < 0 || chmod(path, 0600) < 0 || listen(c->lfd, 16) < 0) {
+		rc = -errno;
+		goto err_close;
+	}
+	*out = c;
+	return 0;
+err_close:
+	close(c->lfd);
+err_free:
+	free(c);
+	return rc;
+}
+
+void l2x_ctl_close(struct l2x_ctl *c)
+{
+	if (c == NULL)
+		return;
+	for (int i = 0; i < L2X_CTL_CONN_MAX; i++)
+		if (c->conn[i] >= 0)
+			close(c->conn[i]);
+	close(c->lfd);
+	unlink(c->path);
+	sodium_memzero(c->rx, sizeof(c->rx)); /* may have held an SA key */
+	free(c);
+}
+
+/* Send one message; -1 if the connection is to be dropped. */
+static int send_msg(struct l2x_ctl *c, int fd, const struct l2x_ctlmsg *m)
+{
+	ssize_t n = l2x_ctlmsg_build(m, c->tx, sizeof(c->tx));
+
+	if (n < 0)
+		return -1;
+	return send(fd, c->tx, (size_t)n, MSG_NOSIGNAL) == n ? 0 : -1;
+}
+
+static int send_error(struct l2x_ctl *c, int fd, uint32_t req_id, int code,
+		      const char *text)
+{
+	struct l2x_ctlmsg r = {.type = L2X_CTL_MSG_ERROR, .req_id = req_id};
+
+	r.u.error.code = (uint32_t)code;
+	snprintf(r.u.error.text, sizeof(r.u.error.text), "%s", text);
+	/* ERROR text must be printable ASCII: replace anything else */
+	for (char *p = r.u.error.text; *p; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			*p = '?';
+	return send_msg(c, fd, &r);
+}
+
+static int send_ok(struct l2x_ctl *c, int fd, uint32_t req_id)
+{
+	struct l2x_ctlmsg r = {.type = L2X_CTL_MSG_OK, .req_id = req_id};
+
+	return send_msg(c, fd, &r);
+}
+
+static int do_show(struct l2x_ctl *c, int fd, struct l2x_dp *dp,
+		   const struct l2x_ctlmsg *m)
+{
+	struct l2x_json j = {0};
+	char err[L2X_CTL_TEXT_LEN];
+	size_t off = 0;
+	int rc = l2x_ctl_show(dp, &m->u.show, &j, err, sizeof(err));
+
+	if (rc == 0 && j.oom)
+		rc = ENOMEM, snprintf(err, sizeof(err), "out of memory");
+	if (rc) {
+		free(j.p);
+		return send_error(c, fd, m->req_id, rc, err);
+	}
+	do {
+		struct l2x_ctlmsg r = {.type = L2X_CTL_MSG_SHOW_REPLY,
+				       .req_id = m->req_id};
+		size_t k = l2x_ctlmsg_text_chunk(j.p + off, j.len - off);
+
+		r.u.show_reply.what = m->u.show.what;
+		r.u.show_reply.text = j.p + off;
+		r.u.show_reply.text_len = k;
+		off += k;
+		if (off < j.len)
+			r.flags = L2X_CTL_F_MORE;
+		rc = send_msg(c, fd, &r);
+		if (k == 0 && off < j.len)
+			rc = -1; /* cannot make progress: never loop */
+	} while (rc == 0 && off < j.len);
+	free(j.p);
+	return rc;
+}
+
+static int do_macs_clear(struct l2x_ctl *c, int fd, struct l2x_dp *dp,
+			 const struct l2x_ctlmsg *m)
+{
+	char err[L2X_CTL_TEXT_LEN];
+
+	for (uint32_t i = 0; i < dp->n_net; i++) {
+		if (strcmp(dp->net[i].name, m->u.macs_clear.network) == 0) {
+			l2x_fdb_flush(dp->net[i].fdb, true);
+			return send_ok(c, fd, m->req_id);
+		}
+	}
+	snprintf(err, sizeof(err), "network: no extended network named %s",
+		 m->u.macs_clear.network);
+	return send_error(c, fd, m->req_id, ENOENT, err);
+}
+
+static int do_sa(struct l2x_ctl *c, int fd, struct l2x_dp *dp,
+		 const struct l2x_ctlmsg *m)
+{
+	char err[L2X_CTL_TEXT_LEN] = "";
+	int rc = m->type == L2X_CTL_MSG_SA_ADD
+		     ? l2x_ctl_sa_add(dp, &m->u.sa_add, err, sizeof(err))
+		     : l2x_ctl_sa_del(dp, &m->u.sa_id, err, sizeof(err));
+
+	if (rc)
+		return send_error(c, fd, m->req_id, rc, err);
+	return send_ok(c, fd, m->req_id);
+}
+
+static int do_sa_query(struct l2x_ctl *c, int fd, struct l2x_dp *dp,
+		       const struct l2x_ctlmsg *m)
+{
+	struct l2x_sa *sa = l2x_ctl_sa_find(dp, &m->u.sa_id);
+	struct l2x_ctlmsg r = {.type = L2X_CTL_MSG_SA_INFO,
+			       .req_id = m->req_id};
+	struct l2x_sa_stats st;
+	char err[L2X_CTL_TEXT_LEN];
+
+	if (sa == NULL) {
+		snprintf(err, sizeof(err), "spi: no such SA 0x%08x",
+			 m->u.sa_id.spi);
+		return send_error(c, fd, m->req_id, ENOENT, err);
+	}
+	l2x_sa_query(sa, &st);
+	r.u.sa_info.spi = m->u.sa_id.spi;
+	r.u.sa_info.dir = m->u.sa_id.dir;
+	r.u.sa_info.alg = l2x_sa_alg(sa);
+	r.u.sa_info.state = (st.soft ? L2X_CTL_SA_SOFT_EXPIRED : 0) |
+			    (st.hard ? L2X_CTL_SA_HARD_EXPIRED : 0);
+	r.u.sa_info.packets = st.packets;
+	r.u.sa_info.bytes = st.bytes;
+	r.u.sa_info.last_use = st.last_use;
+	return send_msg(c, fd, &r);
+}
+
+/* Answer one datagram. -1: drop the connection. */
+static int handle(struct l2x_ctl *c, int fd, struct l2x_dp *dp, size_t len)
+{
+	struct l2x_ctlmsg m;
+	enum l2x_ctl_err e;
+	uint32_t req_id = 0;
+	int rc;
+
+	if (len >= L2X_CTL_HDR_LEN) {
+		const struct l2x_ctl_hdr *h = (const void *)c->rx;
+		req_id = rte_be_to_cpu_32(h->req_id);
+	}
+	e = l2x_ctlmsg_parse(c->rx, len, &m);
+	if (e != L2X_CTL_ERR_OK) {
+		rc = send_error(c, fd, req_id, EINVAL,
+				m.fault.text[0] ? m.fault.text
+						: l2x_ctl_err_str(e));
+		l2x_ctlmsg_wipe(&m);
+		return rc;
+	}
+	switch (m.type) {
+	case L2X_CTL_MSG_SHOW:
+		rc = do_show(c, fd, dp, &m);
+		break;
+	case L2X_CTL_MSG_MACS_CLEAR:
+		rc = do_macs_clear(c, fd, dp, &m);
+		break;
+	case L2X_CTL_MSG_SA_ADD:
+	case L2X_CTL_MSG_SA_DEL:
+		rc = do_sa(c, fd, dp, &m);
+		break;
+	case L2X_CTL_MSG_SA_QUERY:
+		rc = do_sa_query(c, fd, dp, &m);
+		break;
+	default:
+		if (m.type & L2X_CTL_REPLY_BIT)
+			rc = send_error(c, fd, m.req_id, EINVAL,
+					"a reply is not a request");
+		else
+			rc = send_error(c, fd, m.req_id, EOPNOTSUPP,
+					"this dataplane does not support "
+					"that request yet");
+		break;
+	}
+	l2x_ctlmsg_wipe(&m);
+	return rc;
+}
+
+static void accept_all(struct l2x_ctl *c)
+{
+	for (;;) {
+		int fd = accept4(c->lfd, NULL, NULL, SOCK_CLOEXEC), i;
+		struct timeval tv = {.tv_sec = 2};
+
+		if (fd < 0)
+			return;
+		for (i = 0; i < L2X_CTL_CONN_MAX && c->conn[i] >= 0; i++)
+			;
+		if (i == L2X_CTL_CONN_MAX) {
+			close(fd); /* busy: the client sees EOF */
+			continue;
+		}
+		/* A client that stops reading cannot stall the dataplane. */
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		c->conn[i] = fd;
+	}
+}
+
+int l2x_ctl_poll(struct l2x_ctl *c, struct l2x_dp *dp, int timeout_ms)
+{
+	struct pollfd pfd[L2X_CTL_CONN_MAX + 1];
+	int slot[L2X_CTL_CONN_MAX + 1], n = 0, rc;
+
+	pfd[n].fd = c->lfd;
+	pfd[n++].events = POLLIN;
+	for (int i = 0; i < L2X_CTL_CONN_MAX; i++) {
+		if (c->conn[i] < 0)
+			continue;
+		slot[n] = i;
+		pfd[n].fd = c->conn[i];
+		pfd[n++].events = POLLIN;
+	}
+	rc = poll(pfd, (nfds_t)n, timeout_ms);
+	if (rc < 0)
+		return errno == EINTR ? -EINTR : 0;
+	for (int k = 1; k < n; k++) {
+		int i = slot[k], fd = c->conn[i];
+		ssize_t len;
+
+		if (!(pfd[k].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		len = recv(fd, c->rx, sizeof(c->rx), MSG_DONTWAIT);
+		if (len < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (len <= 0 || handle(c, fd, dp, (size_t)len) < 0) {
+			close(fd);
+			c->conn[i] = -1;
+		}
+	}
+	if (pfd[0].revents & POLLIN)
+		accept_all(c);
+	return 0;
+}

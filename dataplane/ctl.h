@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ctl.h - the dataplane's control socket server (DESIGN.md, "Processes":
+ * a Unix socket, root-only, 0600, with the typed messages of
+ * control/ctlmsg.h).
+ *
+ * A SOCK_SEQPACKET socket: one datagram is one message, so framing is the
+ * kernel's. Every datagram is parsed strictly by l2x_ctlmsg_parse(); a
+ * malformed one is answered with an ERROR carrying the parser's sentence
+ * (and the request id when the header was readable), never with a crash.
+ * SHOW answers with JSON text cut into SHOW_REPLY chunks (L2X_CTL_F_MORE
+ * on all but the last). The JSON of every table has one shape, so that
+ * l2xctl prints any of them as columns:
+ *
+ *   {"what": "macs", "rows": [{"network": "web", "mac": "...", ...}, ...]}
+ *
+ * with only strings and integers as row values.
+ *
+ * Thread-safety: control thread only.
+ */
+#ifndef L2X_CTL_H
+#define L2X_CTL_H
+
+#include <stddef.h>
+
+#include "control/ctlmsg.h"
+
+struct l2x_dp;
+struct l2x_ctl;
+
+/* Create the socket at path (a stale one is unlinked first), mode 0600.
+ * Returns 0 and *out, or a negative errno. */
+int l2x_ctl_open(const char *path, struct l2x_ctl **out);
+
+/* Close every connection, unlink the socket, free. Accepts NULL. */
+void l2x_ctl_close(struct l2x_ctl *c);
+
+/* Wait up to timeout_ms for requests and answer them. Returns 0, or
+ * -EINTR when a signal interrupted the wait. */
+int l2x_ctl_poll(struct l2x_ctl *c, struct l2x_dp *dp, int timeout_ms);
+
+/* --- SA operations (ctl_sa.c) --------------------------------------------*/
+
+struct l2x_sa;
+
+/* Install an SA from SA_ADD (an outbound one replaces the current one and
+ * moves the outer headers to its peer address and port). Returns 0, or a
+ * positive errno with a sentence in err. Control thread; waits for an RCU
+ * grace period of the worker before freeing what it replaced. */
+int l2x_ctl_sa_add(struct l2x_dp *dp, const struct l2x_ctl_sa_add *a, char *err,
+		   size_t errlen);
+
+/* Remove and wipe an SA (SA_DEL). Returns 0, or ENOENT with err. */
+int l2x_ctl_sa_del(struct l2x_dp *dp, const struct l2x_ctl_sa_id *id, char *err,
+		   size_t errlen);
+
+/* The SA with that SPI and direction, or NULL (SA_QUERY). */
+struct l2x_sa *l2x_ctl_sa_find(struct l2x_dp *dp,
+			       const struct l2x_ctl_sa_id *id);
+
+/* --- the JSON text of SHOW (ctl_show.c) ---------------------------------*/
+
+/* A growing text buffer. */
+struct l2x_json {
+	char *p;
+	size_t len, cap;
+	int oom;   /* an allocation failed: the text is incomplete */
+	int first; /* no member written yet at this level */
+};
+
+/* Build the JSON of req into j. Returns 0, or a positive errno with a
+ * sentence in err (ENOENT: no such network). */
+int l2x_ctl_show(struct l2x_dp *dp, const struct l2x_ctl_show_req *req,
+		 struct l2x_json *j, char *err, size_t errlen);
+
+#endif /* L2X_CTL_H */

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ctl_sa.c - SA_ADD, SA_DEL and SA_QUERY on the control thread (ctl.h).
+ *
+ * Inbound SAs: the table is immutable once published (sa_table.h), so a
+ * change builds a new table from the control thread's list, swaps it in
+ * and frees the old one (and a deleted SA) after an RCU QSBR grace period:
+ * the worker reports a quiescent state between bursts, so once
+ * rte_rcu_qsbr_synchronize() returns it holds no pointer into them.
+ * Outbound: one SA; a new one replaces the old pointer the same way.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_rcu_qsbr.h>
+
+#include "dataplane/ctl.h"
+#include "dataplane/dp.h"
+
+/* Wait until the worker holds no reference taken before now. */
+static void grace(struct l2x_dp *dp)
+{
+	rte_rcu_qsbr_synchronize(dp->qsbr, RTE_QSBR_THRID_INVALID);
+}
+
+/* Publish a table of dp->sa_in; the old one is freed after a grace
+ * period. Returns 0 or a negative errno (nothing changed). */
+static int publish_in(struct l2x_dp *dp)
+{
+	struct l2x_sa_table *t = NULL, *old;
+	int rc;
+
+	if (dp->n_sa_in) {
+		rc = l2x_sa_table_create(dp->n_sa_in, &t);
+		for (uint32_t i = 0; rc == 0 && i < dp->n_sa_in; i++)
+			rc = l2x_sa_table_add(t, dp->sa_in[i]);
+		if (rc) {
+			l2x_sa_table_destroy(t);
+			return rc;
+		}
+	}
+	old = l2x_sa_table_swap(&dp->sa_table, t);
+	grace(dp);
+	l2x_sa_table_destroy(old);
+	return 0;
+}
+
+static struct l2x_sa **find(struct l2x_dp *dp, uint32_t spi,
+			    enum l2x_ctl_dir dir)
+{
+	if (dir == L2X_CTL_DIR_OUT)
+		return dp->sa_out && l2x_sa_spi(dp->sa_out) == spi ? &dp->sa_out
+								   : NULL;
+	for (uint32_t i = 0; i < dp->n_sa_in; i++)
+		if (l2x_sa_spi(dp->sa_in[i]) == spi)
+			return &dp->sa_in[i];
+	return NULL;
+}
+
+static int sa_out_replace(struct l2x_dp *dp, struct l2x_sa *sa,
+			  const struct l2x_ctl_sa_add *a)
+{
+	struct l2x_outer_peer p;
+	struct l2x_sa *old;
+
+	l2x_outer_tmpl_get_peer(&dp->outer, &p);
+	if (rte_cpu_to_be_32(a->peer_addr) != p.ip || a->peer_port != p.port) {
+		if (dp->nh_ip == p.ip)
+			dp->nh_ip = rte_cpu_to_be_32(a->peer_addr);
+		p.ip = rte_cpu_to_be_32(a->peer_addr);
+		p.port = a->peer_port;
+		l2x_outer_tmpl_set_peer(&dp->outer, &p);
+	}
+	old = __atomic_exchange_n(&dp->sa_out, sa, __ATOMIC_ACQ_REL);
+	grace(dp);
+	l2x_sa_destroy(old);
+	return 0;
+}
+
+int l2x_ctl_sa_add(struct l2x_dp *dp, const struct l2x_ctl_sa_add *a, char *err,
+		   size_t errlen)
+{
+	bool in = a->dir == L2X_CTL_DIR_IN;
+	struct l2x_sa *sa;
+	int rc;
+
+	if (a->encap != (enum l2x_encap)dp->cfg->tunnel.encap) {
+		snprintf(err, errlen, "encap: the tunnel uses %s",
+			 l2x_config_encap_name(dp->cfg->tunnel.encap));
+		return EINVAL;
+	}
+	if (rte_cpu_to_be_32(a->local_addr) != dp->local_ip) {
+		snprintf(err, errlen,
+			 "local_addr: not the uplink address of this "
+			 "appliance");
+		return EINVAL;
+	}
+	if (find(dp, a->spi, a->dir)) {
+		snprintf(err, errlen, "spi: 0x%08x is installed already",
+			 a->spi);
+		return EEXIST;
+	}
+	if (in && dp->n_sa_in == L2X_DP_SA_IN_MAX) {
+		snprintf(err, errlen, "too many inbound SAs (%u)",
+			 L2X_DP_SA_IN_MAX);
+		return ENOSPC;
+	}
+	rc = l2x_sa_create(
+	    &(struct l2x_sa_prm){
+		.spi = a->spi,
+		.dir = in ? L2X_SA_IN : L2X_SA_OUT,
+		.alg = a->alg,
+		.key = a->key,
+		.key_len = a->key_len,
+		.flags = (a->sa_flags & L2X_CTL_SA_ESN) ? L2X_SA_ESN : 0,
+		.replay_win = in ? a->replay_window : 0,
+		.soft = {a->soft.bytes, a->soft.packets, a->soft.seconds},
+		.hard = {a->hard.bytes, a->hard.packets, a->hard.seconds},
+		.now = l2x_dp_now_s(dp),
+	    },
+	    &sa);
+	if (rc) {
+		snprintf(err, errlen, "SA refused: %s", strerror(-rc));
+		return -rc;
+	}
+	if (!in)
+		return sa_out_replace(dp, sa, a);
+	dp->sa_in[dp->n_sa_in++] = sa;
+	rc = publish_in(dp);
+	if (rc) {
+		dp->n_sa_in--;
+		l2x_sa_destroy(sa);
+		snprintf(err, errlen, "SA table: %s", strerror(-rc));
+		return -rc;
+	}
+	return 0;
+}
+
+int l2x_ctl_sa_del(struct l2x_dp *dp, const struct l2x_ctl_sa_id *id, char *err,
+		   size_t errlen)
+{
+	struct l2x_sa **slot = find(dp, id->spi, id->dir), *sa;
+	int rc;
+
+	if (slot == NULL) {
+		snprintf(err, errlen, "spi: no %s SA 0x%08x",
+			 id->dir == L2X_CTL_DIR_IN ? "inbound" : "outbound",
+			 id->spi);
+		return ENOENT;
+	}
+	sa = *slot;
+	if (id->dir == L2X_CTL_DIR_OUT) {
+		__atomic_store_n(&dp->sa_out, NULL, __ATOMIC_RELEASE);
+		grace(dp);
+		l2x_sa_destroy(sa);
+		return 0;
+	}
+	*slot = dp->sa_in[--dp->n_sa_in];
+	rc = publish_in(dp);
+	if (rc) {
+		dp->sa_in[dp->n_sa_in++] = sa; /* still in the old table */
+		snprintf(err, errlen, "SA table: %s", strerror(-rc));
+		return -rc;
+	}
+	l2x_sa_destroy(sa); /* after publish_in's grace period */
+	return 0;
+}
+
+struct l2x_sa *l2x_ctl_sa_find(struct l2x_dp *dp,
+			       const struct l2x_ctl_sa_id *id)
+{
+	struct l2x_sa **slot = find(dp, id->spi, id->dir);
+
+	return slot ? *slot : NULL;
+}

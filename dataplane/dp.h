@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dp.h - the l2x-dataplane appliance context (DESIGN.md, "Processes",
+ * "Paths through the dataplane"; GitHub issue 4, MVP).
+ *
+ * One struct l2x_dp holds everything the process owns: the loaded
+ * configuration, the EAL ports (LAN, uplink, and the net_tap exception
+ * port that carries the uplink address in the kernel), the mbuf pool, the
+ * extended networks with their MAC tables and inner templates, the outer
+ * template towards the peer, the static SAs, and the per-lcore counters.
+ *
+ * Shape:
+ *  - l2x_dp_setup() turns the configuration into EAL arguments, starts the
+ *    EAL, creates the pool, the ports and the tables; l2x_dp_run() launches
+ *    the worker (fwd.c) on the configured worker lcore and runs the control
+ *    loop on the main lcore until l2x_dp_stop() is called (a signal);
+ *    l2x_dp_teardown() undoes all of it, wiping the SA keys.
+ *  - MVP scope: one worker owns both directions, every port queue, the
+ *    outbound SA, the inbound SA table and the reassembly table, so no SA
+ *    or queue is shared (DESIGN.md, "Scaling": split by direction first).
+ *  - SAs: the configuration's static_sas at setup; SA_ADD, SA_DEL and
+ *    SA_QUERY on the control socket (ctl_sa.c) for l2x-ike and tests. One
+ *    outbound SA at a time (a new one replaces it), up to
+ *    L2X_DP_SA_IN_MAX inbound SAs.
+ *
+ * Thread-safety (the whole dataplane's rules, STYLE.md 9):
+ *  - Control thread (main lcore) writes: the SA pointers (sa_out, and
+ *    sa_table rebuilt and swapped; the old ones are freed after
+ *    rte_rcu_qsbr_synchronize()), the MAC tables' entries (drain,
+ *    age, flush: rte_hash LF, deleted positions recycled after an RCU QSBR
+ *    grace period, workers report quiescent states between bursts), the
+ *    outer template's peer fields (l2x_outer_tmpl_set_peer, seqcount), and
+ *    nh_ok (release store once the next-hop MAC is known).
+ *  - The worker writes: its counters (single writer, read relaxed by the
+ *    control thread), the outer template's IPv4 ID, the SA sequence and
+ *    replay state, the reassembly table, and nat_req (a mailbox: the
+ *    latest authenticated peer address and port, taken by the control
+ *    thread, which applies it to the outer template).
+ *  - Everything else (networks, templates, VLAN map) is read-only after
+ *    setup.
+ */
+#ifndef L2X_DP_H
+#define L2X_DP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+
+#include "bridge/fdb.h"
+#include "control/config.h"
+#include "dataplane/encap.h"
+#include "dataplane/mtu.h"
+#include "dataplane/reasm.h"
+#include "ipsec/esp.h"
+#include "ipsec/sa.h"
+#include "ipsec/sa_table.h"
+
+/* Packets per rx burst and per module call. */
+#define L2X_DP_BURST 32
+/* NAT-T keepalive period (RFC 3948 section 2.3 suggests 20 s; we also use
+ * it to make the kernel resolve the next hop, so it is short). */
+#define L2X_DP_KEEPALIVE_S 5
+/* Exception path (to the kernel tap): packets per second and burst. */
+#define L2X_DP_EXC_PPS 2000
+#define L2X_DP_EXC_BURST 256
+
+/* The dataplane's own drop reasons: _(SYM, key, "text"). */
+#define l2x_foreach_dp_drop(_)                                              \
+	_(UNKNOWN_VLAN, "unknown_vlan", "VLAN not extended")                \
+	_(UNTAGGED, "untagged", "untagged frame on a trunk LAN port")       \
+	_(TAGGED, "tagged", "tagged frame on an access LAN port")           \
+	_(SHORT, "short", "frame shorter than its headers")                 \
+	_(CHAINED, "chained", "chained mbuf")                               \
+	_(NO_SA, "no_sa", "no outbound SA")                                 \
+	_(NO_NEXT_HOP, "no_next_hop", "no next hop MAC for the peer yet")   \
+	_(HEADROOM, "headroom", "no headroom for the headers")              \
+	_(TOO_BIG, "too_big", "packet would exceed 65535 bytes")            \
+	_(INNER_ENDPOINT, "inner_endpoint",                                 \
+	  "inner endpoints are not the tunnel's")                           \
+	_(UNKNOWN_TUNNEL, "unknown_tunnel", "tunnel id not extended")       \
+	_(UPLINK_VLAN, "uplink_vlan", "VLAN-tagged frame on the uplink")    \
+	_(EXC_RATE, "exception_rate", "exception path over its rate limit") \
+	_(TX_FULL, "tx_full", "transmit queue full")
+
+/* Every drop counter, flat: the dataplane's reasons, then each module's
+ * (their value 0 is "OK", never counted, so each block starts at 1). */
+enum l2x_dp_drop {
+	L2X_DP_DROP_NONE = 0,
+#define L2X_DP_DROP_ENUM(sym, key, text) L2X_DP_DROP_##sym,
+	l2x_foreach_dp_drop(L2X_DP_DROP_ENUM)
+#undef L2X_DP_DROP_ENUM
+	    L2X_DP_DROP_OWN_MAX,
+};
+#define L2X_DP_D_ESP L2X_DP_DROP_OWN_MAX
+#define L2X_DP_D_OUTER (L2X_DP_D_ESP + L2X_ESP_DROP_MAX)
+#define L2X_DP_D_ENCAP (L2X_DP_D_OUTER + L2X_OUTER_ERR_MAX)
+#define L2X_DP_D_FRAG (L2X_DP_D_ENCAP + L2X_ENCAP_ERR_MAX)
+#define L2X_DP_D_REASM (L2X_DP_D_FRAG + L2X_FRAG_DROP_MAX)
+#define L2X_DP_D_FDB (L2X_DP_D_REASM + L2X_REASM_DROP_MAX)
+#define L2X_DP_D_MAX (L2X_DP_D_FDB + L2X_FDB_DROP_MAX)
+
+/* Event counters: _(key, "text"). */
+#define l2x_foreach_dp_cnt(_)                                         \
+	_(rx_lan, "frames received on the LAN port")                  \
+	_(rx_uplink, "frames received on the uplink")                 \
+	_(rx_tap, "frames received from the kernel (exception path)") \
+	_(to_tunnel, "frames sent into the tunnel")                   \
+	_(from_tunnel, "frames sent from the tunnel to the LAN")      \
+	_(tx_lan, "frames transmitted on the LAN port")               \
+	_(tx_uplink, "packets transmitted on the uplink")             \
+	_(tx_tap, "frames passed to the kernel (exception path)")     \
+	_(fragmented, "outer packets fragmented")                     \
+	_(frag_extra, "outer fragments created beyond the first")     \
+	_(frag_held, "outer fragments held for reassembly")           \
+	_(reassembled, "outer packets reassembled")                   \
+	_(keepalive, "NAT-T keepalives absorbed")                     \
+	_(mss_clamped, "TCP SYNs with the MSS clamped")               \
+	_(nat_update, "peer address or port changes seen")            \
+	_(drops, "frames dropped (see show drops)")
+
+enum l2x_dp_cnt {
+#define L2X_DP_CNT_ENUM(key, text) L2X_DP_CNT_##key,
+	l2x_foreach_dp_cnt(L2X_DP_CNT_ENUM)
+#undef L2X_DP_CNT_ENUM
+	    L2X_DP_CNT_MAX
+};
+
+/* Counters of one lcore; written by it only (plain stores of a single
+ * writer), read by the control thread with relaxed loads.
+ *
+ * Every mbuf a worker receives or creates ends in exactly one counter, so
+ * that (STYLE.md 3):
+ *
+ *   rx_lan + rx_uplink + rx_tap + frag_extra
+ *     = tx_lan + tx_uplink + tx_tap + keepalive + frag_held + drops
+ *
+ * tx_* count what the port accepted (the rest is the drop TX_FULL); a held
+ * fragment counts once, when the table takes it (a reassembled packet
+ * continues as the fragment that completed it); drops is the sum of
+ * drop[]. to_tunnel, from_tunnel, fragmented, reassembled, mss_clamped
+ * and nat_update are events, outside the balance. */
+struct l2x_dp_stats {
+	uint64_t cnt[L2X_DP_CNT_MAX];
+	uint64_t drop[L2X_DP_D_MAX];
+} __rte_cache_aligned;
+
+/* Key ("esp.auth", "unknown_vlan") and text of every flat drop index;
+ * NULL for the unused 0 of each block. Filled by l2x_dp_setup(). */
+extern const char *l2x_dp_drop_key[L2X_DP_D_MAX];
+extern const char *l2x_dp_drop_text[L2X_DP_D_MAX];
+extern const char *const l2x_dp_cnt_key[L2X_DP_CNT_MAX];
+extern const char *const l2x_dp_cnt_text[L2X_DP_CNT_MAX];
+
+/* One extended network. Read-only after setup but for the fdb. */
+struct l2x_dp_net {
+	char name[L2X_CONFIG_NAME_LEN];
+	uint16_t vlan;
+	uint32_t tunnel_id;
+	bool clamp; /* mss clamping on */
+	struct l2x_mss_clamp mss;
+	struct l2x_inner_tmpl inner;
+	struct l2x_fdb *fdb;
+};
+
+#define L2X_DP_NO_NET 0xffffu
+/* Inbound SAs at once (static and SA_ADD): two per rekey overlap. */
+#define L2X_DP_SA_IN_MAX 64u
+#define L2X_DP_TID_SLOTS 1024u /* > 2 * L2X_CONFIG_NETWORKS_MAX, power 2 */
+
+struct l2x_ctl;
+struct l2x_nh;
+
+struct l2x_dp {
+	/* --- read-only after setup ----------------------------------------*/
+	const struct l2x_config *cfg;
+	uint16_t lan_port, up_port, tap_port;
+	unsigned int worker_lcore;
+	bool trunk;
+	struct rte_mempool *pool;
+	uint64_t hz; /* TSC ticks per second */
+	rte_be32_t local_ip, peer_ip_cfg;
+	rte_be32_t inner_local, inner_remote;
+	struct rte_ether_addr up_mac;
+	struct l2x_mtu_plan plan;
+	struct l2x_dp_net net[L2X_CONFIG_NETWORKS_MAX];
+	uint32_t n_net;
+	uint16_t vlan2net[4096];
+	struct {
+		uint32_t tid;
+		uint16_t net; /* L2X_DP_NO_NET: empty */
+	} tid2net[L2X_DP_TID_SLOTS];
+	/* SAs: the control thread replaces them (static SAs at setup, SA_ADD
+	 * and SA_DEL later) and frees the old ones after a QSBR grace
+	 * period; the worker loads sa_out and sa_table once per burst. */
+	struct l2x_sa *sa_out;			/* published (atomic pointer) */
+	struct l2x_sa *sa_in[L2X_DP_SA_IN_MAX]; /* control thread's list */
+	uint32_t n_sa_in;
+	struct l2x_sa_table *sa_table; /* published (atomic pointer) */
+	struct rte_rcu_qsbr *qsbr;
+	char tap_name[16];
+
+	/* --- shared between the threads -----------------------------------*/
+	struct l2x_outer_tmpl outer; /* peer fields: control thread */
+	uint8_t nh_ok;		     /* release/acquire */
+	volatile int stop;	     /* set by a signal: everybody stops */
+	uint64_t nat_req __rte_cache_aligned; /* worker -> control mailbox */
+
+	/* --- worker only ---------------------------------------------------*/
+	struct l2x_reasm *reasm;
+	struct l2x_fdb_lcore fdb_lc;
+	struct l2x_fdb_tb exc_tb;
+	uint64_t nat_seen; /* last address/port posted, as in nat_req */
+	struct l2x_dp_stats st;
+
+	/* --- control thread only -------------------------------------------*/
+	struct l2x_ctl *ctl;
+	struct l2x_nh *nh;
+	bool eal_up;
+	unsigned int ports_up; /* LAN, uplink, tap: how many started */
+	int ka_fd;	       /* NAT-T keepalive socket */
+	rte_be32_t nh_ip;
+	struct rte_ether_addr nh_mac;
+	uint64_t nat_updates;
+};
+
+/* NAT mailbox word: valid bit, address (network order) and port (host). */
+#define L2X_DP_NAT_VALID (1ull << 63)
+static inline uint64_t l2x_dp_nat_word(rte_be32_t ip, uint16_t port)
+{
+	return L2X_DP_NAT_VALID | ((uint64_t)ip << 16) | port;
+}
+
+/* Parse the arguments, load the configuration and start everything. On
+ * failure prints why to stderr and returns -1 (bad configuration or
+ * arguments: 1 is the exit status). Main. */
+int l2x_dp_setup(struct l2x_dp *dp, int argc, char **argv);
+
+/* Launch the worker and run the control loop until l2x_dp_stop().
+ * Returns 0. Main lcore. */
+int l2x_dp_run(struct l2x_dp *dp);
+
+/* Ask every thread to stop. Async-signal-safe. */
+void l2x_dp_stop(struct l2x_dp *dp);
+
+/* Stop ports, free everything, wipe keys, unlink the socket. Main. */
+void l2x_dp_teardown(struct l2x_dp *dp);
+
+/* The worker (fwd.c): lcore_function_t for rte_eal_remote_launch, arg is
+ * the struct l2x_dp. Returns 0 when dp->stop is set. */
+int l2x_fwd_main(void *arg);
+
+/* Sum of the counters (all lcores). Control thread. */
+void l2x_dp_stats_sum(const struct l2x_dp *dp, struct l2x_dp_stats *out);
+
+/* Control-thread time in whole seconds (the clock of the MAC tables). */
+uint64_t l2x_dp_now_s(const struct l2x_dp *dp);
+
+#endif /* L2X_DP_H */

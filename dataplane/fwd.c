@@ -1,0 +1,539 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fwd.c - the worker: every per-packet step of both directions (DESIGN.md,
+ * "Paths through the dataplane"). A per-packet file (Makefile FAST_SRCS):
+ * no allocation, printing, lock or syscall; drops are counted per reason
+ * and freed in bulk at the end of each burst (STYLE.md 2, 3).
+ *
+ * The one exception to "no syscall" is the idle back-off: after a run of
+ * empty polls the loop sleeps in rte_delay_us_sleep() (nanosleep) so that
+ * an idle appliance leaves the CPU to others (DESIGN.md, "Idle
+ * behaviour"); under load it never sleeps.
+ */
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_pause.h>
+
+#include "dataplane/dp.h"
+
+/* Idle back-off: spin with rte_pause() for this many empty polls, then
+ * sleep, doubling from 8 us up to L2X_FWD_SLEEP_MAX_US. */
+#define L2X_FWD_SPIN 256u
+#define L2X_FWD_SLEEP_MAX_US 200u
+/* Room for the uplink tx of one burst: every packet may fragment. */
+#define L2X_FWD_TX_MAX (L2X_DP_BURST * L2X_FRAG_MAX)
+
+/* One burst's garbage: dropped mbufs, freed in bulk. */
+struct bin {
+	struct rte_mbuf *m[L2X_FWD_TX_MAX + L2X_DP_BURST];
+	unsigned int n;
+};
+
+static inline void drop(struct l2x_dp *dp, struct bin *b, struct rte_mbuf *m,
+			unsigned int why)
+{
+	dp->st.drop[why]++;
+	dp->st.cnt[L2X_DP_CNT_drops]++;
+	b->m[b->n++] = m;
+}
+
+static inline void bin_flush(struct bin *b)
+{
+	if (b->n)
+		rte_pktmbuf_free_bulk(b->m, b->n);
+	b->n = 0;
+}
+
+/* Transmit n mbufs; what the queue refuses is dropped (TX_FULL). */
+static void tx(struct l2x_dp *dp, struct bin *b, uint16_t port,
+	       struct rte_mbuf **m, unsigned int n, enum l2x_dp_cnt c)
+{
+	unsigned int sent = 0;
+
+	while (sent < n) {
+		uint16_t k = rte_eth_tx_burst(port, 0, m + sent,
+					      (uint16_t)RTE_MIN(n - sent, 64u));
+		if (k == 0)
+			break;
+		sent += k;
+	}
+	dp->st.cnt[c] += sent;
+	for (; sent < n; sent++)
+		drop(dp, b, m[sent], L2X_DP_DROP_TX_FULL);
+}
+
+static inline uint16_t tid_lookup(const struct l2x_dp *dp, uint32_t tid)
+{
+	uint32_t i = (tid * 0x9e3779b1u) >> 22; /* 1024 slots */
+
+	for (uint32_t d = 0; d < L2X_DP_TID_SLOTS; d++) {
+		uint32_t s = (i + d) & (L2X_DP_TID_SLOTS - 1);
+		if (dp->tid2net[s].net == L2X_DP_NO_NET)
+			return L2X_DP_NO_NET;
+		if (dp->tid2net[s].tid == tid)
+			return dp->tid2net[s].net;
+	}
+	return L2X_DP_NO_NET;
+}
+
+/*
+ * Bridge decision for the frames m[0..n) of one network, received on
+ * side: learn the sources, decide the destinations; frames to drop go to
+ * the bin. Returns how many remain, compacted in m.
+ */
+static unsigned int bridge(struct l2x_dp *dp, struct bin *b,
+			   const struct l2x_dp_net *net, struct rte_mbuf **m,
+			   unsigned int n, enum l2x_side side, uint64_t now_s)
+{
+	/* zeroed: gcc 12 cannot see that the loop below fills [0, n) */
+	uint64_t src[L2X_DP_BURST] = {0}, dst[L2X_DP_BURST] = {0}, bad, same;
+	uint8_t why[L2X_DP_BURST], fwd[L2X_DP_BURST];
+	unsigned int k = 0;
+
+	if (n == 0)
+		return 0;
+	for (unsigned int i = 0; i < n; i++) {
+		const struct rte_ether_hdr *e =
+		    rte_pktmbuf_mtod(m[i], const struct rte_ether_hdr *);
+		dst[i] = l2x_fdb_key(&e->dst_addr);
+		src[i] = l2x_fdb_key(&e->src_addr);
+	}
+	bad =
+	    l2x_fdb_learn_bulk(net->fdb, src, n, side, now_s, &dp->fdb_lc, why);
+	same = l2x_fdb_forward_bulk(net->fdb, side, dst, n, fwd);
+	for (unsigned int i = 0; i < n; i++) {
+		if (bad & (1ull << i))
+			drop(dp, b, m[i], L2X_DP_D_FDB + why[i]);
+		else if (same & (1ull << i))
+			drop(dp, b, m[i],
+			     L2X_DP_D_FDB + L2X_FDB_DROP_SAME_SIDE);
+		else
+			m[k++] = m[i];
+	}
+	return k;
+}
+
+/* Read and remove the 802.1Q tag of a LAN frame; returns the network
+ * index, or a drop reason with the top bit set. */
+#define L2X_FWD_DROP_BIT 0x10000u
+static uint32_t lan_classify(const struct l2x_dp *dp, struct rte_mbuf *m)
+{
+	bool tagged = false;
+	uint16_t vid = 0;
+
+	if (m->nb_segs != 1)
+		return L2X_FWD_DROP_BIT | L2X_DP_DROP_CHAINED;
+	if (rte_pktmbuf_data_len(m) < sizeof(struct rte_ether_hdr))
+		return L2X_FWD_DROP_BIT | L2X_DP_DROP_SHORT;
+	if (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) {
+		tagged = true;
+		vid = m->vlan_tci & 0xfff;
+		m->ol_flags &=
+		    ~(RTE_MBUF_F_RX_VLAN | RTE_MBUF_F_RX_VLAN_STRIPPED);
+	} else {
+		uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+		const struct rte_ether_hdr *e = (const void *)p;
+
+		if (e->ether_type == RTE_BE16(RTE_ETHER_TYPE_VLAN)) {
+			const struct rte_vlan_hdr *v =
+			    (const void *)(p + sizeof(*e));
+
+			if (rte_pktmbuf_data_len(m) < sizeof(*e) + sizeof(*v))
+				return L2X_FWD_DROP_BIT | L2X_DP_DROP_SHORT;
+			tagged = true;
+			vid = rte_be_to_cpu_16(v->vlan_tci) & 0xfff;
+			memmove(p + sizeof(*v), p, 2 * RTE_ETHER_ADDR_LEN);
+			rte_pktmbuf_adj(m, sizeof(*v));
+		}
+	}
+	if (!dp->trunk)
+		return tagged ? L2X_FWD_DROP_BIT | L2X_DP_DROP_TAGGED : 0;
+	if (!tagged)
+		return L2X_FWD_DROP_BIT | L2X_DP_DROP_UNTAGGED;
+	if (dp->vlan2net[vid] == L2X_DP_NO_NET)
+		return L2X_FWD_DROP_BIT | L2X_DP_DROP_UNKNOWN_VLAN;
+	return dp->vlan2net[vid];
+}
+
+/* Encapsulate the bridged frames of one network for the tunnel: MSS
+ * clamp and inner headers. Appends to out. */
+static void inner_encap(struct l2x_dp *dp, struct bin *b,
+			const struct l2x_dp_net *net, struct rte_mbuf **m,
+			unsigned int n, struct rte_mbuf **out, unsigned int *no)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		int rc;
+
+		if (net->clamp && l2x_mtu_clamp_mss_mbuf(m[i], &net->mss))
+			dp->st.cnt[L2X_DP_CNT_mss_clamped]++;
+		rc = l2x_inner_push(m[i], &net->inner);
+		if (rc == 0)
+			out[(*no)++] = m[i];
+		else
+			drop(dp, b, m[i],
+			     rc == -EMSGSIZE ? L2X_DP_DROP_TOO_BIG
+			     : rc == -ENOSPC ? L2X_DP_DROP_HEADROOM
+					     : L2X_DP_DROP_CHAINED);
+	}
+}
+
+/* Seal, outer headers, fragment, transmit on the uplink. */
+static void to_uplink(struct l2x_dp *dp, struct bin *b, struct rte_mbuf **m,
+		      unsigned int n)
+{
+	struct rte_mbuf *txq[L2X_FWD_TX_MAX];
+	struct rte_mbuf *frag[L2X_FRAG_MAX];
+	uint8_t why[L2X_DP_BURST];
+	unsigned int ntx = 0;
+	struct l2x_sa *sa;
+	uint16_t good;
+
+	if (n == 0)
+		return;
+	sa = __atomic_load_n(&dp->sa_out, __ATOMIC_ACQUIRE);
+	if (sa == NULL || !__atomic_load_n(&dp->nh_ok, __ATOMIC_ACQUIRE)) {
+		for (unsigned int i = 0; i < n; i++)
+			drop(dp, b, m[i],
+			     sa == NULL ? L2X_DP_DROP_NO_SA
+					: L2X_DP_DROP_NO_NEXT_HOP);
+		return;
+	}
+	good = l2x_esp_seal_burst(sa, m, (uint16_t)n, why);
+	for (unsigned int i = good; i < n; i++)
+		drop(dp, b, m[i], L2X_DP_D_ESP + why[i]);
+	for (unsigned int i = 0; i < good; i++) {
+		int rc = l2x_outer_push(m[i], &dp->outer), nf;
+
+		if (rc != 0) {
+			drop(dp, b, m[i],
+			     rc == -EMSGSIZE ? L2X_DP_DROP_TOO_BIG
+					     : L2X_DP_DROP_HEADROOM);
+			continue;
+		}
+		nf = l2x_mtu_fragment(m[i], dp->plan.mtu, dp->pool, frag);
+		if (nf < 0) {
+			drop(dp, b, m[i], L2X_DP_D_FRAG + (unsigned int)-nf);
+			continue;
+		}
+		if (nf > 1) {
+			dp->st.cnt[L2X_DP_CNT_fragmented]++;
+			dp->st.cnt[L2X_DP_CNT_frag_extra] += (uint64_t)nf - 1;
+		}
+		dp->st.cnt[L2X_DP_CNT_to_tunnel]++;
+		for (int f = 0; f < nf; f++)
+			txq[ntx++] = frag[f];
+	}
+	tx(dp, b, dp->up_port, txq, ntx, L2X_DP_CNT_tx_uplink);
+}
+
+/* LAN -> tunnel, one received burst. */
+static void lan_burst(struct l2x_dp *dp, struct bin *b, struct rte_mbuf **m,
+		      unsigned int n, uint64_t now_s)
+{
+	uint16_t nix[L2X_DP_BURST];
+	struct rte_mbuf *grp[L2X_DP_BURST], *enc[L2X_DP_BURST];
+	unsigned int k = 0, ne = 0;
+
+	dp->st.cnt[L2X_DP_CNT_rx_lan] += n;
+	for (unsigned int i = 0; i < n; i++) {
+		uint32_t r = lan_classify(dp, m[i]);
+
+		if (r & L2X_FWD_DROP_BIT) {
+			drop(dp, b, m[i], r & ~L2X_FWD_DROP_BIT);
+			continue;
+		}
+		nix[k] = (uint16_t)r;
+		m[k++] = m[i];
+	}
+	/* Group by network: each MAC table is asked once per burst. */
+	while (k > 0) {
+		uint16_t cur = nix[0];
+		unsigned int ng = 0, rest = 0;
+
+		for (unsigned int i = 0; i < k; i++) {
+			if (nix[i] == cur) {
+				grp[ng++] = m[i];
+			} else {
+				nix[rest] = nix[i];
+				m[rest++] = m[i];
+			}
+		}
+		k = rest;
+		ng = bridge(dp, b, &dp->net[cur], grp, ng, L2X_SIDE_LAN, now_s);
+		inner_encap(dp, b, &dp->net[cur], grp, ng, enc, &ne);
+	}
+	to_uplink(dp, b, enc, ne);
+}
+
+/* Hand a frame to the kernel (tap), within the exception rate. */
+static void to_tap(struct l2x_dp *dp, struct bin *b, struct rte_mbuf *m,
+		   struct rte_mbuf **tapq, unsigned int *nt, uint64_t now)
+{
+	if (l2x_fdb_tb_take(&dp->exc_tb, now, 1) == 0) {
+		drop(dp, b, m, L2X_DP_DROP_EXC_RATE);
+		return;
+	}
+	tapq[(*nt)++] = m;
+}
+
+/* Tag (trunk) and transmit decrypted frames of one network on the LAN. */
+static void to_lan(struct l2x_dp *dp, struct bin *b,
+		   const struct l2x_dp_net *net, struct rte_mbuf **m,
+		   unsigned int n)
+{
+	struct rte_mbuf *out[L2X_DP_BURST];
+	unsigned int k = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		if (dp->trunk) {
+			struct rte_ether_hdr *e;
+			struct rte_vlan_hdr *v;
+			uint8_t *p = (uint8_t *)rte_pktmbuf_prepend(
+			    m[i], sizeof(struct rte_vlan_hdr));
+
+			if (p == NULL) {
+				drop(dp, b, m[i], L2X_DP_DROP_HEADROOM);
+				continue;
+			}
+			/* dst, src move to the front; the TPID takes the
+			 * EtherType's place, then the TCI, then (untouched)
+			 * the frame's own EtherType: rte_vlan_hdr's eth_proto
+			 */
+			memmove(p, p + sizeof(*v), 2 * RTE_ETHER_ADDR_LEN);
+			e = (struct rte_ether_hdr *)p;
+			e->ether_type = RTE_BE16(RTE_ETHER_TYPE_VLAN);
+			v = (struct rte_vlan_hdr *)(e + 1);
+			v->vlan_tci = rte_cpu_to_be_16(net->vlan);
+		}
+		m[i]->ol_flags = 0;
+		out[k++] = m[i];
+	}
+	dp->st.cnt[L2X_DP_CNT_from_tunnel] += k;
+	tx(dp, b, dp->lan_port, out, k, L2X_DP_CNT_tx_lan);
+}
+
+/* Decrypted packets: inner headers off, network, bridge, LAN. */
+static void from_tunnel(struct l2x_dp *dp, struct bin *b, struct rte_mbuf **m,
+			unsigned int n, uint64_t now_s)
+{
+	uint16_t nix[L2X_DP_BURST];
+	struct rte_mbuf *grp[L2X_DP_BURST];
+	unsigned int k = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct l2x_inner_info ii;
+		enum l2x_encap_err e =
+		    l2x_inner_parse(rte_pktmbuf_mtod(m[i], const uint8_t *),
+				    rte_pktmbuf_data_len(m[i]), &ii);
+		uint16_t ni;
+
+		if (e != L2X_ENCAP_OK) {
+			drop(dp, b, m[i], L2X_DP_D_ENCAP + e);
+			continue;
+		}
+		if (ii.src != dp->inner_remote || ii.dst != dp->inner_local) {
+			drop(dp, b, m[i], L2X_DP_DROP_INNER_ENDPOINT);
+			continue;
+		}
+		ni = tid_lookup(dp, ii.tunnel_id);
+		if (ni == L2X_DP_NO_NET) {
+			drop(dp, b, m[i], L2X_DP_DROP_UNKNOWN_TUNNEL);
+			continue;
+		}
+		rte_pktmbuf_adj(m[i], (uint16_t)ii.frame_off);
+		rte_pktmbuf_trim(m[i], (uint16_t)(rte_pktmbuf_data_len(m[i]) -
+						  ii.frame_len));
+		nix[k] = ni;
+		m[k++] = m[i];
+	}
+	while (k > 0) {
+		uint16_t cur = nix[0];
+		unsigned int ng = 0, rest = 0;
+
+		for (unsigned int i = 0; i < k; i++) {
+			if (nix[i] == cur) {
+				grp[ng++] = m[i];
+			} else {
+				nix[rest] = nix[i];
+				m[rest++] = m[i];
+			}
+		}
+		k = rest;
+		ng = bridge(dp, b, &dp->net[cur], grp, ng, L2X_SIDE_TUNNEL,
+			    now_s);
+		to_lan(dp, b, &dp->net[cur], grp, ng);
+	}
+}
+
+/*
+ * Classify one uplink frame. Returns true if m (possibly replaced by a
+ * reassembled packet) is ESP for us, stripped to the ESP header with the
+ * sender's address and port in m->hash.fdir; otherwise m was consumed
+ * (held, absorbed, dropped or queued for the kernel).
+ */
+static bool up_classify(struct l2x_dp *dp, struct bin *b, struct rte_mbuf **mp,
+			struct rte_mbuf **tapq, unsigned int *nt, uint64_t now)
+{
+	struct rte_mbuf *m = *mp;
+	struct l2x_outer_info oi;
+	enum l2x_outer_err e;
+
+	if (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) {
+		drop(dp, b, m, L2X_DP_DROP_UPLINK_VLAN);
+		return false;
+	}
+	for (int pass = 0;; pass++) {
+		int rc;
+
+		if (m->nb_segs != 1) {
+			drop(dp, b, m, L2X_DP_DROP_CHAINED);
+			return false;
+		}
+		e = l2x_outer_parse(rte_pktmbuf_mtod(m, const uint8_t *),
+				    rte_pktmbuf_data_len(m), &oi);
+		if (e != L2X_OUTER_OK) {
+			drop(dp, b, m, L2X_DP_D_OUTER + e);
+			return false;
+		}
+		if (oi.cls != L2X_OUTER_FRAGMENT || pass > 0 ||
+		    oi.dst_ip != dp->local_ip || oi.tagged)
+			break;
+		rc = l2x_reasm_insert(dp->reasm, m, now, mp);
+		if (rc == L2X_REASM_HELD) {
+			dp->st.cnt[L2X_DP_CNT_frag_held]++;
+			return false;
+		}
+		if (rc < 0) {
+			drop(dp, b, m, L2X_DP_D_REASM + (unsigned int)-rc);
+			return false;
+		}
+		dp->st.cnt[L2X_DP_CNT_reassembled]++;
+		m = *mp;
+	}
+	if (oi.cls == L2X_OUTER_KEEPALIVE && oi.dst_ip == dp->local_ip) {
+		dp->st.cnt[L2X_DP_CNT_keepalive]++;
+		b->m[b->n++] = m; /* absorbed, not a drop */
+		return false;
+	}
+	if (oi.cls != L2X_OUTER_ESP || oi.dst_ip != dp->local_ip || oi.tagged) {
+		/* ARP, ICMP, IKE, anything else: the kernel decides */
+		to_tap(dp, b, m, tapq, nt, now);
+		return false;
+	}
+	m->hash.fdir.lo = oi.src_ip;
+	m->hash.fdir.hi = oi.sport;
+	rte_pktmbuf_adj(m, (uint16_t)oi.payload_off);
+	rte_pktmbuf_trim(m,
+			 (uint16_t)(rte_pktmbuf_data_len(m) - oi.payload_len));
+	return true;
+}
+
+/* Tunnel -> LAN, one received uplink burst. */
+static void uplink_burst(struct l2x_dp *dp, struct bin *b, struct rte_mbuf **m,
+			 unsigned int n, uint64_t now, uint64_t now_s)
+{
+	struct rte_mbuf *esp[L2X_DP_BURST], *tapq[L2X_DP_BURST];
+	struct l2x_sa *sa_out[L2X_DP_BURST];
+	uint8_t why[L2X_DP_BURST];
+	unsigned int ne = 0, nt = 0;
+	uint16_t good;
+
+	dp->st.cnt[L2X_DP_CNT_rx_uplink] += n;
+	for (unsigned int i = 0; i < n; i++) {
+		struct rte_mbuf *x = m[i];
+
+		if (up_classify(dp, b, &x, tapq, &nt, now))
+			esp[ne++] = x;
+	}
+	if (nt)
+		tx(dp, b, dp->tap_port, tapq, nt, L2X_DP_CNT_tx_tap);
+	if (ne == 0)
+		return;
+	good = l2x_esp_open_burst(l2x_sa_table_current(&dp->sa_table), esp,
+				  (uint16_t)ne, sa_out, why);
+	for (unsigned int i = good; i < ne; i++)
+		drop(dp, b, esp[i], L2X_DP_D_ESP + why[i]);
+	if (good > 0) {
+		/* NAT traversal (RFC 3948 section 2.2; RFC 7296 section
+		 * 2.23): follow the address and port of the last
+		 * authenticated packet. The control thread applies it. */
+		const struct rte_mbuf *last = esp[good - 1];
+		uint64_t w = l2x_dp_nat_word(last->hash.fdir.lo,
+					     (uint16_t)last->hash.fdir.hi);
+
+		if (w != dp->nat_seen) {
+			dp->nat_seen = w;
+			__atomic_store_n(&dp->nat_req, w, __ATOMIC_RELEASE);
+		}
+	}
+	from_tunnel(dp, b, esp, good, now_s);
+}
+
+/* What the kernel sends on the tap goes out of the uplink as it is. */
+static void tap_burst(struct l2x_dp *dp, struct bin *b, struct rte_mbuf **m,
+		      unsigned int n)
+{
+	dp->st.cnt[L2X_DP_CNT_rx_tap] += n;
+	tx(dp, b, dp->up_port, m, n, L2X_DP_CNT_tx_uplink);
+}
+
+int l2x_fwd_main(void *arg)
+{
+	struct l2x_dp *dp = arg;
+	unsigned int lc = rte_lcore_id(), idle = 0, sleep_us = 8;
+	struct rte_mbuf *m[L2X_DP_BURST];
+	static struct bin b; /* one worker: not on the stack (36 KiB) */
+	uint64_t next_expire = 0;
+
+	if (dp->qsbr) {
+		rte_rcu_qsbr_thread_register(dp->qsbr, lc);
+		rte_rcu_qsbr_thread_online(dp->qsbr, lc);
+	}
+	while (!dp->stop) {
+		uint64_t now = rte_get_tsc_cycles(), now_s = now / dp->hz;
+		uint16_t n, total = 0;
+
+		n = rte_eth_rx_burst(dp->lan_port, 0, m, L2X_DP_BURST);
+		if (n) {
+			lan_burst(dp, &b, m, n, now_s);
+			bin_flush(&b);
+			total += n;
+		}
+		n = rte_eth_rx_burst(dp->up_port, 0, m, L2X_DP_BURST);
+		if (n) {
+			uplink_burst(dp, &b, m, n, now, now_s);
+			bin_flush(&b);
+			total += n;
+		}
+		n = rte_eth_rx_burst(dp->tap_port, 0, m, L2X_DP_BURST);
+		if (n) {
+			tap_burst(dp, &b, m, n);
+			total += n;
+		}
+		bin_flush(&b);
+		if (now >= next_expire) {
+			l2x_reasm_expire(dp->reasm, now);
+			next_expire = now + dp->hz / 100;
+		}
+		if (dp->qsbr)
+			rte_rcu_qsbr_quiescent(dp->qsbr, lc);
+		if (total) {
+			idle = 0;
+			sleep_us = 8;
+		} else if (++idle < L2X_FWD_SPIN) {
+			rte_pause();
+		} else {
+			rte_delay_us_sleep(sleep_us);
+			if (sleep_us < L2X_FWD_SLEEP_MAX_US)
+				sleep_us *= 2;
+		}
+	}
+	if (dp->qsbr) {
+		rte_rcu_qsbr_thread_offline(dp->qsbr, lc);
+		rte_rcu_qsbr_thread_unregister(dp->qsbr, lc);
+	}
+	return 0;
+}

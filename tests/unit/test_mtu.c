@@ -20,19 +20,6 @@
 #include "dataplane/mtu.h"
 #include "tests/unit/testenv.h"
 
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-
-/* Fail with the case number and a message. */
-#define CHECK(cond, ...)                                                  \
-	do {                                                              \
-		if (!(cond)) {                                            \
-			print_error(__VA_ARGS__);                         \
-			print_error(" [%s:%d: %s]\n", __FILE__, __LINE__, \
-				    #cond);                               \
-			fail();                                           \
-		}                                                         \
-	} while (0)
-
 static const enum l2x_aead aeads[] = {L2X_AEAD_AES256GCM,
 				      L2X_AEAD_CHACHA20POLY1305};
 
@@ -43,7 +30,7 @@ static void test_overhead_known(void **state)
 	struct l2x_mtu_overhead o;
 	(void)state;
 
-	for (size_t a = 0; a < ARRAY_LEN(aeads); a++) {
+	for (size_t a = 0; a < L2X_ARRAY_LEN(aeads); a++) {
 		assert_int_equal(l2x_mtu_overhead(L2X_ENCAP_GRE, aeads[a], &o),
 				 0);
 		/* DESIGN.md: 20+8+8+8+20+8 (+2..5 trailer) +16 */
@@ -128,13 +115,14 @@ static void test_outer_len_known(void **state)
 	struct l2x_mtu_overhead o;
 	(void)state;
 
-	for (size_t i = 0; i < ARRAY_LEN(c); i++) {
-		for (size_t a = 0; a < ARRAY_LEN(aeads); a++) {
+	for (size_t i = 0; i < L2X_ARRAY_LEN(c); i++) {
+		for (size_t a = 0; a < L2X_ARRAY_LEN(aeads); a++) {
 			assert_int_equal(
 			    l2x_mtu_overhead(c[i].encap, aeads[a], &o), 0);
 			uint32_t got = l2x_mtu_outer_len(&o, c[i].frame);
-			CHECK(got == c[i].outer, "case %zu: outer %u want %u",
-			      i, got, c[i].outer);
+			L2X_CHECK(got == c[i].outer,
+				  "case %zu: outer %u want %u", i, got,
+				  c[i].outer);
 		}
 	}
 }
@@ -166,23 +154,23 @@ static void test_max_frame_mss_known(void **state)
 	struct l2x_mtu_plan p;
 	(void)state;
 
-	for (size_t i = 0; i < ARRAY_LEN(c); i++) {
-		for (size_t a = 0; a < ARRAY_LEN(aeads); a++) {
+	for (size_t i = 0; i < L2X_ARRAY_LEN(c); i++) {
+		for (size_t a = 0; a < L2X_ARRAY_LEN(aeads); a++) {
 			assert_int_equal(
 			    l2x_mtu_overhead(c[i].encap, aeads[a], &o), 0);
 			uint32_t f = l2x_mtu_max_frame(&o, c[i].mtu);
 			uint16_t m4 = l2x_mtu_mss_ipv4(&o, c[i].mtu);
 			uint16_t m6 = l2x_mtu_mss_ipv6(&o, c[i].mtu);
-			CHECK(f == c[i].frame, "case %zu: frame %u", i, f);
-			CHECK(m4 == c[i].mss4, "case %zu: mss4 %u", i, m4);
-			CHECK(m6 == c[i].mss6, "case %zu: mss6 %u", i, m6);
+			L2X_CHECK(f == c[i].frame, "case %zu: frame %u", i, f);
+			L2X_CHECK(m4 == c[i].mss4, "case %zu: mss4 %u", i, m4);
+			L2X_CHECK(m6 == c[i].mss6, "case %zu: mss6 %u", i, m6);
 			assert_int_equal(
 			    l2x_mtu_plan(c[i].encap, aeads[a], c[i].mtu, &p),
 			    0);
-			CHECK(p.mtu == c[i].mtu && p.max_frame == f &&
-				  p.mss.ipv4 == m4 && p.mss.ipv6 == m6 &&
-				  p.oh.fixed == o.fixed,
-			      "case %zu: plan", i);
+			L2X_CHECK(p.mtu == c[i].mtu && p.max_frame == f &&
+				      p.mss.ipv4 == m4 && p.mss.ipv6 == m6 &&
+				      p.oh.fixed == o.fixed,
+				  "case %zu: plan", i);
 		}
 	}
 	/* Nothing fits below the fixed part. */
@@ -201,40 +189,43 @@ static void test_max_frame_brute_force(void **state)
 	(void)state;
 
 	for (int e = 0; e <= 1; e++) {
-		for (size_t a = 0; a < ARRAY_LEN(aeads); a++) {
+		for (size_t a = 0; a < L2X_ARRAY_LEN(aeads); a++) {
 			assert_int_equal(
 			    l2x_mtu_overhead((enum l2x_encap)e, aeads[a], &o),
 			    0);
 			for (size_t i = 0;
-			     i < ARRAY_LEN(mtus) + (1600 - 1400 + 1); i++) {
+			     i < L2X_ARRAY_LEN(mtus) + (1600 - 1400 + 1); i++) {
 				uint32_t mtu =
-				    i < ARRAY_LEN(mtus)
+				    i < L2X_ARRAY_LEN(mtus)
 					? mtus[i]
-					: 1400 +
-					      (uint32_t)(i - ARRAY_LEN(mtus));
+					: 1400 + (uint32_t)(i - L2X_ARRAY_LEN(
+								    mtus));
 				uint32_t max = l2x_mtu_max_frame(&o, mtu);
 
 				for (uint32_t l = 14; l <= 9216; l++) {
 					int fits =
 					    l2x_mtu_outer_len(&o, l) <= mtu;
-					CHECK(fits == (l <= max),
-					      "encap %d mtu %u frame %u max %u",
-					      e, mtu, l, max);
+					L2X_CHECK(
+					    fits == (l <= max),
+					    "encap %d mtu %u frame %u max %u",
+					    e, mtu, l, max);
 				}
 			}
 			for (uint32_t mtu = L2X_MTU_MIN; mtu <= L2X_MTU_MAX;
 			     mtu++) {
 				uint32_t max = l2x_mtu_max_frame(&o, mtu);
-				CHECK(l2x_mtu_outer_len(&o, max) <= mtu &&
-					  l2x_mtu_outer_len(&o, max + 1) > mtu,
-				      "encap %d mtu %u max %u", e, mtu, max);
+				L2X_CHECK(
+				    l2x_mtu_outer_len(&o, max) <= mtu &&
+					l2x_mtu_outer_len(&o, max + 1) > mtu,
+				    "encap %d mtu %u max %u", e, mtu, max);
 			}
 			for (uint32_t l = 0; l <= 9216; l++) {
 				uint32_t out = l2x_mtu_outer_len(&o, l);
 				uint32_t pad = out - o.fixed - l;
-				CHECK(pad <= o.esp_pad_max &&
-					  (out - 60) % o.esp_align == 0,
-				      "encap %d frame %u pad %u", e, l, pad);
+				L2X_CHECK(pad <= o.esp_pad_max &&
+					      (out - 60) % o.esp_align == 0,
+					  "encap %d frame %u pad %u", e, l,
+					  pad);
 			}
 		}
 	}
@@ -250,11 +241,11 @@ static void test_validate(void **state)
 	struct l2x_mtu_plan p;
 	(void)state;
 
-	for (size_t i = 0; i < ARRAY_LEN(c); i++) {
-		CHECK(l2x_mtu_validate(c[i].mtu) == c[i].rc, "case %zu", i);
-		CHECK(l2x_mtu_plan(L2X_ENCAP_GRE, L2X_AEAD_AES256GCM, c[i].mtu,
-				   &p) == c[i].rc,
-		      "case %zu: plan", i);
+	for (size_t i = 0; i < L2X_ARRAY_LEN(c); i++) {
+		L2X_CHECK(l2x_mtu_validate(c[i].mtu) == c[i].rc, "case %zu", i);
+		L2X_CHECK(l2x_mtu_plan(L2X_ENCAP_GRE, L2X_AEAD_AES256GCM,
+				       c[i].mtu, &p) == c[i].rc,
+			  "case %zu: plan", i);
 	}
 	assert_int_equal(
 	    l2x_mtu_plan((enum l2x_encap)7, L2X_AEAD_AES256GCM, 1500, &p),
@@ -546,7 +537,7 @@ static void test_clamp_table(void **state)
 	uint8_t in[256], want[256];
 	(void)state;
 
-	for (size_t i = 0; i < ARRAY_LEN(clamp_cases); i++) {
+	for (size_t i = 0; i < L2X_ARRAY_LEN(clamp_cases); i++) {
 		const struct clamp_case *c = &clamp_cases[i];
 		size_t n = build(&c->s, c->s.opts, in, sizeof(in));
 		bool changed;
@@ -556,11 +547,11 @@ static void test_clamp_table(void **state)
 		else
 			memcpy(want, in, sizeof(want));
 		changed = l2x_mtu_clamp_mss(in, n, &clamp);
-		CHECK(changed == (c->after != NULL),
-		      "case %zu (%s): changed %d", i, c->name, changed);
+		L2X_CHECK(changed == (c->after != NULL),
+			  "case %zu (%s): changed %d", i, c->name, changed);
 		/* build() computed the expected checksum from scratch. */
-		CHECK(memcmp(in, want, n) == 0, "case %zu (%s): bytes", i,
-		      c->name);
+		L2X_CHECK(memcmp(in, want, n) == 0, "case %zu (%s): bytes", i,
+			  c->name);
 	}
 }
 
@@ -601,23 +592,23 @@ static void test_clamp_csum_zero(void **state)
 	uint8_t in[256], want[256];
 	(void)state;
 
-	for (size_t i = 0; i < ARRAY_LEN(c); i++) {
+	for (size_t i = 0; i < L2X_ARRAY_LEN(c); i++) {
 		for (int which = 0; which < 2; which++) {
 			struct seg s = c[i].s;
 			size_t n;
 
 			/* which 0: zero after clamping; 1: zero before. */
 			s.window = csum_of(s, which ? s.opts : c[i].after, 0);
-			CHECK(csum_of(s, which ? s.opts : c[i].after,
-				      s.window) == 0,
-			      "case %zu.%d: setup", i, which);
+			L2X_CHECK(csum_of(s, which ? s.opts : c[i].after,
+					  s.window) == 0,
+				  "case %zu.%d: setup", i, which);
 			n = build(&s, s.opts, in, sizeof(in));
 			build(&s, c[i].after, want, sizeof(want));
-			CHECK(l2x_mtu_clamp_mss(in, n, &clamp),
-			      "case %zu.%d: not clamped", i, which);
-			CHECK(memcmp(in, want, n) == 0,
-			      "case %zu.%d: checksum differs from scratch", i,
-			      which);
+			L2X_CHECK(l2x_mtu_clamp_mss(in, n, &clamp),
+				  "case %zu.%d: not clamped", i, which);
+			L2X_CHECK(memcmp(in, want, n) == 0,
+				  "case %zu.%d: checksum differs from scratch",
+				  i, which);
 		}
 	}
 }
@@ -633,7 +624,7 @@ static void test_clamp_truncated(void **state)
 	uint8_t full[256];
 	(void)state;
 
-	for (size_t i = 0; i < ARRAY_LEN(clamp_cases); i++) {
+	for (size_t i = 0; i < L2X_ARRAY_LEN(clamp_cases); i++) {
 		const struct clamp_case *c = &clamp_cases[i];
 		size_t n = build(&c->s, c->s.opts, full, sizeof(full));
 		size_t l3hl =
@@ -651,12 +642,12 @@ static void test_clamp_truncated(void **state)
 			memcpy(b, full, len);
 			ch = l2x_mtu_clamp_mss(b, len, &clamp);
 			/* Only Ethernet padding may be cut off. */
-			CHECK(!ch || len >= n - c->s.eth_pad,
-			      "case %zu (%s) len %zu: changed", i, c->name,
-			      len);
+			L2X_CHECK(!ch || len >= n - c->s.eth_pad,
+				  "case %zu (%s) len %zu: changed", i, c->name,
+				  len);
 			if (!ch)
-				CHECK(memcmp(b, full, len) == 0,
-				      "case %zu len %zu: bytes", i, len);
+				L2X_CHECK(memcmp(b, full, len) == 0,
+					  "case %zu len %zu: bytes", i, len);
 
 			/* Lie about the lengths. */
 			if (len >= 14 + l3hl) {
@@ -668,9 +659,10 @@ static void test_clamp_truncated(void **state)
 				else
 					put16(l3 + 2, (uint16_t)ipl);
 				ch = l2x_mtu_clamp_mss(b, len, &clamp);
-				CHECK(!ch || len >= tcp_end,
-				      "case %zu (%s) len %zu: changed short", i,
-				      c->name, len);
+				L2X_CHECK(
+				    !ch || len >= tcp_end,
+				    "case %zu (%s) len %zu: changed short", i,
+				    c->name, len);
 			}
 			free(b);
 		}
@@ -723,13 +715,13 @@ static void test_clamp_random_options(void **state)
 
 		if (l2x_mtu_clamp_mss(b, n, &clamp))
 			changed++;
-		CHECK(tcp_csum_ref(b + 14, s.v6, tcp, seg) ==
-			  (uint16_t)(tcp[16] << 8 | tcp[17]),
-		      "iteration %d: checksum", it);
-		CHECK(memcmp(b, orig, 14 + l3hl + 16) == 0 &&
-			  memcmp(b + 14 + l3hl + 18, orig + 14 + l3hl + 18,
-				 2) == 0,
-		      "iteration %d: header changed", it);
+		L2X_CHECK(tcp_csum_ref(b + 14, s.v6, tcp, seg) ==
+			      (uint16_t)(tcp[16] << 8 | tcp[17]),
+			  "iteration %d: checksum", it);
+		L2X_CHECK(memcmp(b, orig, 14 + l3hl + 16) == 0 &&
+			      memcmp(b + 14 + l3hl + 18, orig + 14 + l3hl + 18,
+				     2) == 0,
+			  "iteration %d: header changed", it);
 	}
 	/* The generator must have produced clamps, not only rejects. */
 	assert_true(changed > 1000);
@@ -776,34 +768,35 @@ static void check_frags(struct rte_mbuf **f, int n, const uint8_t *orig,
 		uint16_t fo = (uint16_t)(ip[6] << 8 | ip[7]);
 		int last = i == n - 1;
 
-		CHECK(f[i]->nb_segs == 1 && rte_pktmbuf_pkt_len(f[i]) == 14 + t,
-		      "case %d frag %d: length %u", cs, i, t);
-		CHECK(t <= mtu && t > 20, "case %d frag %d: %u > mtu %u", cs, i,
-		      t, mtu);
-		CHECK(last || (t - 20) % 8 == 0, "case %d frag %d: not x8", cs,
-		      i);
-		CHECK((uint32_t)(fo & 0x1fff) * 8 == next,
-		      "case %d frag %d: offset %u want %u", cs, i,
-		      (fo & 0x1fff) * 8, next);
-		CHECK(!!(fo & 0x2000) == (!last || (fo0 & 0x2000)),
-		      "case %d frag %d: MF", cs, i);
-		CHECK((fo & 0x4000) == 0, "case %d frag %d: DF", cs, i);
-		CHECK(memcmp(p, orig, 14) == 0, "case %d frag %d: ethernet", cs,
-		      i);
-		CHECK(memcmp(ip + 4, orig + 14 + 4, 2) == 0 &&
-			  memcmp(ip + 8, orig + 14 + 8, 2) == 0 &&
-			  memcmp(ip + 12, orig + 14 + 12, 8) == 0 &&
-			  ip[0] == 0x45,
-		      "case %d frag %d: header fields", cs, i);
-		CHECK(fold(sum1071(0, ip, 20)) == 0xffff,
-		      "case %d frag %d: header checksum", cs, i);
-		CHECK(memcmp(ip + 20, orig + 14 + 20 + (next - base), t - 20) ==
-			  0,
-		      "case %d frag %d: payload", cs, i);
+		L2X_CHECK(f[i]->nb_segs == 1 &&
+			      rte_pktmbuf_pkt_len(f[i]) == 14 + t,
+			  "case %d frag %d: length %u", cs, i, t);
+		L2X_CHECK(t <= mtu && t > 20, "case %d frag %d: %u > mtu %u",
+			  cs, i, t, mtu);
+		L2X_CHECK(last || (t - 20) % 8 == 0, "case %d frag %d: not x8",
+			  cs, i);
+		L2X_CHECK((uint32_t)(fo & 0x1fff) * 8 == next,
+			  "case %d frag %d: offset %u want %u", cs, i,
+			  (fo & 0x1fff) * 8, next);
+		L2X_CHECK(!!(fo & 0x2000) == (!last || (fo0 & 0x2000)),
+			  "case %d frag %d: MF", cs, i);
+		L2X_CHECK((fo & 0x4000) == 0, "case %d frag %d: DF", cs, i);
+		L2X_CHECK(memcmp(p, orig, 14) == 0, "case %d frag %d: ethernet",
+			  cs, i);
+		L2X_CHECK(memcmp(ip + 4, orig + 14 + 4, 2) == 0 &&
+			      memcmp(ip + 8, orig + 14 + 8, 2) == 0 &&
+			      memcmp(ip + 12, orig + 14 + 12, 8) == 0 &&
+			      ip[0] == 0x45,
+			  "case %d frag %d: header fields", cs, i);
+		L2X_CHECK(fold(sum1071(0, ip, 20)) == 0xffff,
+			  "case %d frag %d: header checksum", cs, i);
+		L2X_CHECK(memcmp(ip + 20, orig + 14 + 20 + (next - base),
+				 t - 20) == 0,
+			  "case %d frag %d: payload", cs, i);
 		next += t - 20;
 	}
-	CHECK(next - base == plen, "case %d: payload %u of %u", cs, next - base,
-	      plen);
+	L2X_CHECK(next - base == plen, "case %d: payload %u of %u", cs,
+		  next - base, plen);
 }
 
 static void test_fragment_sizes(void **state)
@@ -815,7 +808,7 @@ static void test_fragment_sizes(void **state)
 	int cs = 0;
 	(void)state;
 
-	for (size_t k = 0; k < ARRAY_LEN(mtus); k++) {
+	for (size_t k = 0; k < L2X_ARRAY_LEN(mtus); k++) {
 		uint32_t mtu = mtus[k], chunk = (mtu - 20) / 8 * 8;
 		const uint32_t tots[] = {
 		    21,
@@ -832,7 +825,7 @@ static void test_fragment_sizes(void **state)
 		    9216 + 110, /* a VXLAN jumbo */
 		    L2X_MBUF_ROOM - RTE_PKTMBUF_HEADROOM - 14,
 		};
-		for (size_t t = 0; t < ARRAY_LEN(tots); t++, cs++) {
+		for (size_t t = 0; t < L2X_ARRAY_LEN(tots); t++, cs++) {
 			struct rte_mbuf *f[L2X_FRAG_MAX];
 			uint32_t tot = tots[t];
 			struct rte_mbuf *m = outer_pkt(tot, 0, orig, cs);
@@ -844,22 +837,25 @@ static void test_fragment_sizes(void **state)
 			m->port = 3;
 			m->packet_type = RTE_PTYPE_L2_ETHER | RTE_PTYPE_L3_IPV4;
 			n = l2x_mtu_fragment(m, mtu, mp, f);
-			CHECK(n == want, "case %d (mtu %u tot %u): %d want %d",
-			      cs, mtu, tot, n, want);
-			CHECK(f[0] == m, "case %d: first is the original", cs);
+			L2X_CHECK(n == want,
+				  "case %d (mtu %u tot %u): %d want %d", cs,
+				  mtu, tot, n, want);
+			L2X_CHECK(f[0] == m, "case %d: first is the original",
+				  cs);
 			if (n == 1)
-				CHECK(memcmp(rte_pktmbuf_mtod(m, void *), orig,
-					     14 + tot) == 0 &&
-					  rte_pktmbuf_pkt_len(m) == 14 + tot,
-				      "case %d: changed though it fits", cs);
+				L2X_CHECK(
+				    memcmp(rte_pktmbuf_mtod(m, void *), orig,
+					   14 + tot) == 0 &&
+					rte_pktmbuf_pkt_len(m) == 14 + tot,
+				    "case %d: changed though it fits", cs);
 			else
 				check_frags(f, n, orig, tot, mtu, 0, cs);
 			for (int i = 0; i < n; i++) {
-				CHECK(f[i]->port == 3 &&
-					  f[i]->packet_type ==
-					      (RTE_PTYPE_L2_ETHER |
-					       RTE_PTYPE_L3_IPV4),
-				      "case %d frag %d: metadata", cs, i);
+				L2X_CHECK(f[i]->port == 3 &&
+					      f[i]->packet_type ==
+						  (RTE_PTYPE_L2_ETHER |
+						   RTE_PTYPE_L3_IPV4),
+					  "case %d frag %d: metadata", cs, i);
 				rte_pktmbuf_free(f[i]);
 			}
 		}
@@ -882,7 +878,8 @@ static void test_fragment_max(void **state)
 		struct rte_mbuf *m = outer_pkt(tot, 0, orig, mtu);
 
 		n = l2x_mtu_fragment(m, mtu, l2x_test_pool(), f);
-		CHECK(n >= 1 && n <= (int)L2X_FRAG_MAX, "mtu %u: %d", mtu, n);
+		L2X_CHECK(n >= 1 && n <= (int)L2X_FRAG_MAX, "mtu %u: %d", mtu,
+			  n);
 		if (mtu == L2X_MTU_MIN)
 			assert_int_equal(n, L2X_FRAG_MAX);
 		check_frags(f, n, orig, tot, mtu, 0, (int)mtu);
@@ -900,7 +897,7 @@ static void test_fragment_refragment(void **state)
 	uint16_t fo0[] = {0x2000 | 100, 100};
 	(void)state;
 
-	for (size_t i = 0; i < ARRAY_LEN(fo0); i++) {
+	for (size_t i = 0; i < L2X_ARRAY_LEN(fo0); i++) {
 		struct rte_mbuf *m = outer_pkt(3000, fo0[i], orig, 9);
 		int n = l2x_mtu_fragment(m, 1280, l2x_test_pool(), f);
 
@@ -937,7 +934,7 @@ static void test_fragment_refused(void **state)
 	};
 	(void)state;
 
-	for (size_t i = 0; i < ARRAY_LEN(c); i++) {
+	for (size_t i = 0; i < L2X_ARRAY_LEN(c); i++) {
 		uint8_t *p;
 		uint8_t before[4096];
 
@@ -953,10 +950,11 @@ static void test_fragment_refused(void **state)
 			p[14] = 0x65;
 		memcpy(before, p, 3014);
 		int rc = l2x_mtu_fragment(m, c[i].mtu, mp, f);
-		CHECK(rc == c[i].rc, "case %zu: rc %d want %d", i, rc, c[i].rc);
-		CHECK(memcmp(p, before, 3014) == 0 &&
-			  rte_pktmbuf_pkt_len(m) == 3014,
-		      "case %zu: packet changed", i);
+		L2X_CHECK(rc == c[i].rc, "case %zu: rc %d want %d", i, rc,
+			  c[i].rc);
+		L2X_CHECK(memcmp(p, before, 3014) == 0 &&
+			      rte_pktmbuf_pkt_len(m) == 3014,
+			  "case %zu: packet changed", i);
 		rte_pktmbuf_free(m);
 	}
 	/* DF on a packet that fits is fine. */

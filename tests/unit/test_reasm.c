@@ -20,18 +20,6 @@
 #include "dataplane/reasm.h"
 #include "tests/unit/testenv.h"
 
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-
-#define CHECK(cond, ...)                                                  \
-	do {                                                              \
-		if (!(cond)) {                                            \
-			print_error(__VA_ARGS__);                         \
-			print_error(" [%s:%d: %s]\n", __FILE__, __LINE__, \
-				    #cond);                               \
-			fail();                                           \
-		}                                                         \
-	} while (0)
-
 /* Largest IPv4 datagram whose frame fits one test-pool mbuf. */
 #define MAX_IP (L2X_MBUF_ROOM - RTE_PKTMBUF_HEADROOM - 14)
 
@@ -133,11 +121,13 @@ static struct rte_mbuf *frag(const uint8_t *o, uint32_t off, uint32_t len,
 static void check_same(struct rte_mbuf *out, const uint8_t *o, uint32_t tot,
 		       const char *what, int cs)
 {
-	CHECK(out->nb_segs == 1, "%s %d: segments %u", what, cs, out->nb_segs);
-	CHECK(rte_pktmbuf_pkt_len(out) == 14 + tot, "%s %d: length %u want %u",
-	      what, cs, rte_pktmbuf_pkt_len(out), 14 + tot);
-	CHECK(memcmp(rte_pktmbuf_mtod(out, void *), o, 14 + tot) == 0,
-	      "%s %d: bytes differ", what, cs);
+	L2X_CHECK(out->nb_segs == 1, "%s %d: segments %u", what, cs,
+		  out->nb_segs);
+	L2X_CHECK(rte_pktmbuf_pkt_len(out) == 14 + tot,
+		  "%s %d: length %u want %u", what, cs,
+		  rte_pktmbuf_pkt_len(out), 14 + tot);
+	L2X_CHECK(memcmp(rte_pktmbuf_mtod(out, void *), o, 14 + tot) == 0,
+		  "%s %d: bytes differ", what, cs);
 }
 
 static void test_create(void **state)
@@ -158,7 +148,7 @@ static void test_create(void **state)
 	    {2, 575}, {2, MAX_IP + 1},	   {2, 65536}, {3, 0},
 	    {4, 0},   {5, 1487}, /* small pool: 14 + 1487 > 1500 */
 	};
-	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+	for (size_t i = 0; i < L2X_ARRAY_LEN(bad); i++) {
 		p = prm_default();
 		switch (bad[i].field) {
 		case 0:
@@ -181,7 +171,7 @@ static void test_create(void **state)
 			p.max_size = (uint32_t)bad[i].v;
 			break;
 		}
-		CHECK(l2x_reasm_create(&p, &r) == -EINVAL, "case %zu", i);
+		L2X_CHECK(l2x_reasm_create(&p, &r) == -EINVAL, "case %zu", i);
 	}
 	assert_int_equal(l2x_reasm_create(NULL, &r), -EINVAL);
 	p = prm_default();
@@ -234,8 +224,8 @@ static void test_orders(void **state)
 	int cs = 0;
 	(void)state;
 
-	for (size_t t = 0; t < ARRAY_LEN(tots); t++) {
-		for (size_t k = 0; k < ARRAY_LEN(mtus); k++) {
+	for (size_t t = 0; t < L2X_ARRAY_LEN(tots); t++) {
+		for (size_t k = 0; k < L2X_ARRAY_LEN(mtus); k++) {
 			for (int order = 0; order < 5; order++, cs++) {
 				struct rte_mbuf *f[L2X_FRAG_MAX], *out = NULL;
 				int n, rc = 0;
@@ -258,18 +248,19 @@ static void test_orders(void **state)
 					rc =
 					    l2x_reasm_insert(r, f[i], 10, &out);
 					calls++;
-					CHECK(rc == (i + 1 < n ? HELD : DONE),
-					      "case %d frag %d/%d: rc %d", cs,
-					      i, n, rc);
+					L2X_CHECK(rc ==
+						      (i + 1 < n ? HELD : DONE),
+						  "case %d frag %d/%d: rc %d",
+						  cs, i, n, rc);
 				}
 				if (n == 1)
-					CHECK(out == f[0],
-					      "case %d: not passed through",
-					      cs);
+					L2X_CHECK(out == f[0],
+						  "case %d: not passed through",
+						  cs);
 				check_same(out, o, tots[t], "order", cs);
 				rte_pktmbuf_free(out);
-				CHECK(l2x_reasm_in_flight(r) == 0,
-				      "case %d: in flight", cs);
+				L2X_CHECK(l2x_reasm_in_flight(r) == 0,
+					  "case %d: in flight", cs);
 			}
 		}
 	}
@@ -308,8 +299,8 @@ static void test_interleaved(void **state)
 			struct rte_mbuf *out = NULL;
 			int rc = l2x_reasm_insert(r, f[d][i], 1, &out);
 
-			CHECK(rc == (i < 5 ? HELD : DONE), "dgram %d frag %d",
-			      d, i);
+			L2X_CHECK(rc == (i < 5 ? HELD : DONE),
+				  "dgram %d frag %d", d, i);
 			if (rc == DONE) {
 				check_same(out, o[d], 3000, "interleaved", d);
 				rte_pktmbuf_free(out);
@@ -417,7 +408,7 @@ static void test_scripts(void **state)
 	(void)state;
 
 	orig_pkt(o, 20 + 64, 99, 1, 17, 0, 5);
-	for (size_t i = 0; i < ARRAY_LEN(scripts); i++) {
+	for (size_t i = 0; i < L2X_ARRAY_LEN(scripts); i++) {
 		const struct script *sc = &scripts[i];
 		struct l2x_reasm_prm p = prm_default();
 		struct l2x_reasm *r = mk(&p);
@@ -429,9 +420,9 @@ static void test_scripts(void **state)
 			struct rte_mbuf *out = NULL;
 			int rc = l2x_reasm_insert(r, m, (uint64_t)k, &out);
 
-			CHECK(rc == s->rc,
-			      "script %zu (%s) step %d: rc %d want %d", i,
-			      sc->name, k, rc, s->rc);
+			L2X_CHECK(rc == s->rc,
+				  "script %zu (%s) step %d: rc %d want %d", i,
+				  sc->name, k, rc, s->rc);
 			if (rc < 0)
 				rte_pktmbuf_free(m);
 			if (rc == DONE) {
@@ -443,34 +434,35 @@ static void test_scripts(void **state)
 					if (!sc->s[j].mf && sc->s[j].rc >= 0)
 						total =
 						    sc->s[j].off + sc->s[j].len;
-				CHECK(rte_pktmbuf_pkt_len(out) == 34 + total &&
-					  get16(q + 16) == 20 + total &&
-					  get16(q + 20) == 0 &&
-					  ip_csum(q + 14, 20) == 0 &&
-					  memcmp(q, o, 16) == 0 &&
-					  memcmp(q + 18, o + 18, 2) == 0 &&
-					  memcmp(q + 22, o + 22, 2) == 0 &&
-					  memcmp(q + 26, o + 26, 8) == 0 &&
-					  memcmp(q + 34, o + 34, total) == 0,
-				      "script %zu (%s): result", i, sc->name);
+				L2X_CHECK(
+				    rte_pktmbuf_pkt_len(out) == 34 + total &&
+					get16(q + 16) == 20 + total &&
+					get16(q + 20) == 0 &&
+					ip_csum(q + 14, 20) == 0 &&
+					memcmp(q, o, 16) == 0 &&
+					memcmp(q + 18, o + 18, 2) == 0 &&
+					memcmp(q + 22, o + 22, 2) == 0 &&
+					memcmp(q + 26, o + 26, 8) == 0 &&
+					memcmp(q + 34, o + 34, total) == 0,
+				    "script %zu (%s): result", i, sc->name);
 				rte_pktmbuf_free(out);
 			}
 		}
 		l2x_reasm_stats(r, &st);
-		CHECK(l2x_reasm_in_flight(r) == sc->in_flight,
-		      "script %zu (%s): in flight %u", i, sc->name,
-		      l2x_reasm_in_flight(r));
-		CHECK(st.freed == sc->freed, "script %zu (%s): freed %lu", i,
-		      sc->name, (unsigned long)st.freed);
+		L2X_CHECK(l2x_reasm_in_flight(r) == sc->in_flight,
+			  "script %zu (%s): in flight %u", i, sc->name,
+			  l2x_reasm_in_flight(r));
+		L2X_CHECK(st.freed == sc->freed, "script %zu (%s): freed %lu",
+			  i, sc->name, (unsigned long)st.freed);
 		uint64_t drops = 0;
 		for (int d = 1; d < L2X_REASM_DROP_MAX; d++)
 			drops += st.drop[d];
-		CHECK(st.held + st.completed + st.passed + drops ==
-			  (uint64_t)sc->n,
-		      "script %zu: counters", i);
+		L2X_CHECK(st.held + st.completed + st.passed + drops ==
+			      (uint64_t)sc->n,
+			  "script %zu: counters", i);
 		l2x_reasm_destroy(r);
-		CHECK(rte_mempool_avail_count(mp) == avail,
-		      "script %zu (%s): leak", i, sc->name);
+		L2X_CHECK(rte_mempool_avail_count(mp) == avail,
+			  "script %zu (%s): leak", i, sc->name);
 	}
 }
 
@@ -504,7 +496,7 @@ static void test_bad_packets(void **state)
 	    {"vlan tagged", 9, 50},
 	    {"cut payload", 0, 49},
 	};
-	for (size_t i = 0; i < ARRAY_LEN(c); i++) {
+	for (size_t i = 0; i < L2X_ARRAY_LEN(c); i++) {
 		struct rte_mbuf *m = frag(o, 0, 16, 1, 0), *out = NULL;
 		uint8_t *q;
 		int rc;
@@ -550,12 +542,14 @@ static void test_bad_packets(void **state)
 		}
 		m = l2x_test_mbuf(b, c[i].len);
 		rc = l2x_reasm_insert(r, m, 0, &out);
-		CHECK(rc == D(BAD), "case %zu (%s): rc %d", i, c[i].name, rc);
+		L2X_CHECK(rc == D(BAD), "case %zu (%s): rc %d", i, c[i].name,
+			  rc);
 		rte_pktmbuf_free(m);
-		CHECK(l2x_reasm_in_flight(r) == 0, "case %zu: in flight", i);
+		L2X_CHECK(l2x_reasm_in_flight(r) == 0, "case %zu: in flight",
+			  i);
 	}
 	l2x_reasm_stats(r, &st);
-	assert_int_equal(st.drop[L2X_REASM_DROP_BAD], ARRAY_LEN(c));
+	assert_int_equal(st.drop[L2X_REASM_DROP_BAD], L2X_ARRAY_LEN(c));
 
 	/* Not a fragment: handed back as is, even with a bad checksum (the
 	 * IP layer after us checks whole datagrams). */

@@ -15,6 +15,20 @@
 
 #include <rte_mbuf.h>
 
+#define L2X_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Fail the running test with a message (printf-style: say the case number)
+ * and the failed condition. For table-driven tests; needs <cmocka.h>. */
+#define L2X_CHECK(cond, ...)                                              \
+	do {                                                              \
+		if (!(cond)) {                                            \
+			print_error(__VA_ARGS__);                         \
+			print_error(" [%s:%d: %s]\n", __FILE__, __LINE__, \
+				    #cond);                               \
+			fail();                                           \
+		}                                                         \
+	} while (0)
+
 /* Start the EAL (once per process) and the shared mbuf pool. As a cmocka
  * group setup: returns 0, or -1 and the test group fails. */
 int l2x_testenv_up(void **state);

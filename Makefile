@@ -96,6 +96,33 @@ $(L2XCTL): $(BUILD)/plain/tools/l2xctl.o $(BUILD)/plain/libl2x.a
 	@mkdir -p $(@D)
 	$(CC) $^ -o $@ $(LIBS_L2X)
 
+# --- l2x-ike: libcharon embedded (DESIGN.md, "Building against strongSwan")
+# Debian ships no strongSwan headers: tools/strongswan-src.sh fetches the
+# source of the installed version once (private apt lists) and configures
+# it for config.h. Not in `all`: it needs the Debian archive. `make ike`.
+SWAN_DIR   := $(BUILD)/strongswan/src
+SWAN_STAMP := $(BUILD)/strongswan/.stamp
+# -isystem: strongSwan's headers are not held to our warnings.
+SWAN_CFLAGS = -include $(SWAN_DIR)/config.h -isystem $(SWAN_DIR)/src/libstrongswan \
+	-isystem $(SWAN_DIR)/src/libcharon
+SWAN_LIBS   = -L/usr/lib/ipsec -Wl,-rpath,/usr/lib/ipsec -lcharon -lstrongswan
+IKE_SRCS := $(sort $(wildcard ipsec/ike_*.c))
+IKE_OBJ  := $(call obj,plain,$(IKE_SRCS))
+IKE      := $(BUILD)/plain/bin/l2x-ike
+.PHONY: ike
+ike: $(IKE)
+# Refetched when the installed libstrongswan changes (its dpkg file list).
+$(SWAN_STAMP): tools/strongswan-src.sh $(DEPS_STAMP) \
+		$(wildcard /var/lib/dpkg/info/libstrongswan*.list)
+	@sh tools/strongswan-src.sh $(BUILD)/strongswan
+	@touch $@
+$(IKE_OBJ): $(BUILD)/plain/%.o: %.c $(SWAN_STAMP) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS_L2X) $(SWAN_CFLAGS) $(CFLAGS_L2X) -c $< -o $@
+$(IKE): $(IKE_OBJ) $(BUILD)/plain/libl2x.a
+	@mkdir -p $(@D)
+	$(CC) $^ -o $@ $(SWAN_LIBS) -Wl,--as-needed $(LIBS_L2X)
+
 # --- unit tests (cmocka), plain and sanitized -----------------------------
 $(BUILD)/plain/bin/%: $(BUILD)/plain/tests/unit/%.o \
 		$(call obj,plain,$(UNIT_SUPP)) $(BUILD)/plain/libl2x.a
@@ -150,9 +177,10 @@ $(BUILD)/plain/benchbin/%: $(BUILD)/plain/tests/bench/%.o $(BUILD)/plain/libl2x.
 bench: $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do $$b || exit 1; done
 
-demo:
-	@echo "make demo: the two-site demo arrives with the dataplane (issue 4);" \
-	      "it is not built yet" >&2; exit 2
+# The two-site demo in network namespaces (root): tools/demo.sh.
+demo: $(VLANSW) $(DATAPLANE) $(L2XCTL)
+	@VLANSW=$(VLANSW) DATAPLANE=$(DATAPLANE) L2XCTL=$(L2XCTL) \
+		bash tools/demo.sh
 
 clean:
 	rm -rf $(BUILD)
@@ -160,4 +188,4 @@ clean:
 # Keep objects between runs (make would delete them as intermediates).
 .SECONDARY:
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -type f -name '*.d' 2>/dev/null)

@@ -19,6 +19,7 @@
  * fails on a time (STYLE.md, "Benchmarks print ratios").
  */
 #include <getopt.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -393,6 +394,12 @@ int main(int argc, char **argv)
 	sodium_memzero(c.key, sizeof(c.key));
 	sodium_memzero(&c.gcm, sizeof(c.gcm));
 	rte_mempool_free(mp);
-	rte_eal_cleanup();
+	{
+		char dir[PATH_MAX];
+
+		snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
+		rte_eal_cleanup();
+		rmdir(dir); /* the EAL leaves its runtime folder behind */
+	}
 	return 0;
 }

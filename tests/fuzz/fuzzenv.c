@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,14 @@
 #include "tests/fuzz/fuzzenv.h"
 
 static struct rte_mempool *pool;
+static char runtime_dir[PATH_MAX];
+
+/* The EAL leaves its runtime folder behind: remove it at exit. */
+static void cleanup(void)
+{
+	rte_eal_cleanup();
+	rmdir(runtime_dir);
+}
 
 struct rte_mempool *l2x_fuzz_pool(void)
 {
@@ -28,6 +37,9 @@ struct rte_mempool *l2x_fuzz_pool(void)
 		fprintf(stderr, "fuzzenv: rte_eal_init failed\n");
 		exit(1);
 	}
+	snprintf(runtime_dir, sizeof(runtime_dir), "%s",
+		 rte_eal_get_runtime_dir());
+	atexit(cleanup);
 	pool = rte_pktmbuf_pool_create("l2x_fuzz", 4095, 0, 0, L2X_MBUF_ROOM,
 				       SOCKET_ID_ANY);
 	if (pool == NULL) {

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -64,7 +65,12 @@ int l2x_testenv_down(void **state)
 	rte_mempool_free(pool);
 	pool = NULL;
 	if (eal_up) {
+		char dir[PATH_MAX];
+
+		/* The EAL leaves its empty runtime folder behind. */
+		snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
 		rte_eal_cleanup();
+		rmdir(dir);
 		eal_up = 0;
 	}
 	return 0;

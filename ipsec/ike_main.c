@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ike_main.c - l2x-ike: strongSwan's libcharon embedded with l2x's
+ * kernel-ipsec backend (DESIGN.md, "Processes" and "Building against
+ * strongSwan"; ike_kernel.h).
+ *
+ * Start-up order, as strongSwan's own charon/charon.c does it:
+ *   1. block SIGINT, SIGTERM and SIGHUP in every thread (charon's threads
+ *      inherit the mask; main takes them with sigwaitinfo());
+ *   2. --config FILE: load and validate the appliance configuration
+ *      (control/config.h); an error is printed as FILE:LINE: FIELD:
+ *      MESSAGE and ends the process with status 1;
+ *   3. library_init(NULL, "l2x-ike"): settings come from strongswan.conf
+ *      (or $STRONGSWAN_CONF) under the section "l2x-ike", so this daemon
+ *      is configured apart from a system charon: l2x-ike { port, vici
+ *      socket, filelog, load = PLUGINS ... };
+ *   4. libcharon_init(), loggers (stderr at level 1 unless strongswan.conf
+ *      sets filelog/syslog);
+ *   5. the l2x kernel-ipsec backend, as a static plugin feature, before
+ *      any plugin loads so that it is the one charon uses;
+ *   6. charon->initialize() with l2x-ike.load or PLUGINS below, searched
+ *      in Debian's plugin folder (libstrongswan's built-in PLUGINDIR,
+ *      /usr/lib/ipsec/plugins);
+ *   7. a self-check: charon->kernel->get_spi() must reach the l2x backend,
+ *      not kernel-netlink's XFRM one; otherwise status 1;
+ *   8. charon->start(), then wait for SIGINT/SIGTERM (shutdown, status 0)
+ *      or SIGHUP (reload strongswan.conf, loggers, plugins).
+ * The configuration is loaded but not applied yet: issue 5 turns it into
+ * charon's peer and child configs and wires the backend to the dataplane.
+ *
+ * Usage: l2x-ike [--config FILE]
+ * Exit status: 0 after SIGINT/SIGTERM; 1 an error; 2 a usage error.
+ */
+#include <daemon.h>
+#include <library.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "control/config.h"
+#include "ipsec/ike_kernel.h"
+
+/* The settings section and logging name (DESIGN.md: "Logging is
+ * configured under the name given to library_init()"). */
+#define IKE_NAME "l2x-ike"
+
+/* What IKEv2 in l2x needs from Debian's plugin folder: randomness and
+ * nonces; IKE crypto (AES, SHA-1/2, HMAC, KDF, X25519 and modp through
+ * gmp, ChaCha20-Poly1305); certificates and keys; kernel-netlink for
+ * addresses and routes (its kernel-ipsec loses to ours); the UDP sockets;
+ * vici for the agent. */
+#define PLUGINS                                                           \
+	"random nonce aes sha1 sha2 hmac kdf gmp curve25519 chapoly pem " \
+	"pkcs1 pkcs8 x509 pubkey revocation constraints kernel-netlink "  \
+	"socket-default vici"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: " IKE_NAME " [--config FILE]\n"
+		   "  --config FILE  the appliance configuration (YAML) to "
+		   "load and validate\n"
+		   "strongSwan settings: strongswan.conf or $STRONGSWAN_CONF, "
+		   "section \"" IKE_NAME "\"\n");
+}
+
+static void rng_fill(void *ctx, void *buf, size_t len)
+{
+	(void)ctx;
+	randombytes_buf(buf, len);
+}
+
+/* Step 7: a get_spi through charon's kernel interface must land in our
+ * backend. Returns 0 or -1 (logged). */
+static int self_check(void)
+{
+	struct l2x_ike_kernel_calls before, after;
+	host_t *any = host_create_any(AF_INET);
+	uint32_t spi = 0;
+	status_t st;
+
+	if (any == NULL)
+		return -1;
+	l2x_ike_kernel_calls(&before);
+	st = charon->kernel->get_spi(charon->kernel, any, any, IPPROTO_ESP,
+				     &spi);
+	l2x_ike_kernel_calls(&after);
+	any->destroy(any);
+	if (after.calls[L2X_IKE_KERNEL_GET_SPI] ==
+	    before.calls[L2X_IKE_KERNEL_GET_SPI]) {
+		DBG1(DBG_DMN, "l2x-ike: self-check: get_spi did not reach the "
+			      "l2x kernel-ipsec backend (another backend is "
+			      "loaded first?)");
+		return -1;
+	}
+	if (st != SUCCESS || ntohl(spi) < 256) {
+		DBG1(DBG_DMN,
+		     "l2x-ike: self-check: the l2x backend's get_spi "
+		     "failed (%N)",
+		     status_names, st);
+		return -1;
+	}
+	DBG1(DBG_DMN,
+	     "l2x-ike: self-check: kernel-ipsec is the l2x backend "
+	     "(get_spi gave SPI %.8x)",
+	     ntohl(spi));
+	return 0;
+}
+
+/* Step 8. Returns the signal that ended the wait, or -1. */
+static int wait_signals(const sigset_t *set)
+{
+	for (;;) {
+		int sig = sigwaitinfo(set, NULL);
+
+		if (sig == -1) {
+			if (errno == EINTR)
+				continue;
+			DBG1(DBG_DMN, "l2x-ike: waiting for signals failed: %s",
+			     strerror(errno));
+			return -1;
+		}
+		if (sig != SIGHUP)
+			return sig;
+		DBG1(DBG_DMN, "l2x-ike: SIGHUP: reloading strongswan.conf");
+		if (lib->settings->load_files(lib->settings, lib->conf,
+					      FALSE)) {
+			charon->load_loggers(charon);
+			lib->plugins->reload(lib->plugins, NULL);
+		} else {
+			DBG1(DBG_DMN, "l2x-ike: reloading strongswan.conf "
+				      "failed, keeping the old settings");
+		}
+	}
+}
+
+static void log_calls(void)
+{
+	struct l2x_ike_kernel_calls c;
+
+	l2x_ike_kernel_calls(&c);
+	for (int i = 0; i < L2X_IKE_KERNEL_CALL_MAX; i++) {
+		if (c.calls[i] == 0)
+			continue;
+		DBG1(DBG_DMN, "l2x-ike: backend %s: %llu calls, %llu refused",
+		     l2x_ike_kernel_call_name(i),
+		     (unsigned long long)c.calls[i],
+		     (unsigned long long)c.refused[i]);
+	}
+}
+
+static int parse_args(int argc, char **argv, const char **config)
+{
+	static const struct option opts[] = {
+	    {"config", required_argument, NULL, 'c'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	int o;
+
+	while ((o = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'c':
+			*config = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, IKE_NAME ": unexpected argument '%s'\n",
+			argv[optind]);
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct l2x_config cfg; /* large: not on the stack */
+	const struct l2x_ike_rng rng = {.fill = rng_fill};
+	level_t levels[DBG_MAX];
+	const char *config = NULL;
+	struct l2x_config_err err;
+	sigset_t set;
+	char *plugins;
+	int rc = 1, sig, r;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (parse_args(argc, argv, &config) < 0)
+		return 2;
+	if (sodium_init() < 0) {
+		fprintf(stderr, IKE_NAME ": libsodium failed to initialise\n");
+		return 1;
+	}
+	if (config != NULL) {
+		r = l2x_config_load(config, &cfg, &err);
+		if (r < 0) {
+			fprintf(stderr, IKE_NAME ": %s\n", err.msg);
+			return 1;
+		}
+	}
+
+	if (!library_init(NULL, IKE_NAME)) {
+		fprintf(stderr, IKE_NAME ": library_init failed\n");
+		goto err_lib;
+	}
+	if (!libcharon_init()) {
+		fprintf(stderr, IKE_NAME ": libcharon_init failed\n");
+		goto err_charon;
+	}
+	for (int g = 0; g < DBG_MAX; g++)
+		levels[g] = LEVEL_CTRL;
+	charon->set_default_loggers(charon, levels, TRUE);
+	charon->load_loggers(charon);
+
+	r = l2x_ike_kernel_register(&rng);
+	if (r < 0) {
+		DBG1(DBG_DMN,
+		     "l2x-ike: registering the kernel-ipsec backend "
+		     "failed: %s",
+		     strerror(-r));
+		goto err_charon;
+	}
+	plugins =
+	    lib->settings->get_str(lib->settings, "%s.load", PLUGINS, lib->ns);
+	if (!charon->initialize(charon, plugins)) {
+		DBG1(DBG_DMN, "l2x-ike: charon failed to initialise");
+		goto err_charon;
+	}
+	if (self_check() < 0)
+		goto err_charon;
+	if (config != NULL)
+		DBG1(DBG_DMN,
+		     "l2x-ike: configuration %s: appliance %s, "
+		     "%s, %u networks (not applied yet, issue 5)",
+		     config, cfg.appliance.name,
+		     l2x_config_role_name(cfg.appliance.role), cfg.n_networks);
+
+	charon->start(charon);
+	DBG1(DBG_DMN, "l2x-ike: started (strongSwan " VERSION ")");
+	sig = wait_signals(&set);
+	if (sig > 0) {
+		DBG1(DBG_DMN, "l2x-ike: %s received, shutting down",
+		     sig == SIGINT ? "SIGINT" : "SIGTERM");
+		charon->bus->alert(charon->bus, ALERT_SHUTDOWN_SIGNAL, sig);
+		rc = 0;
+	}
+	log_calls();
+
+err_charon:
+	libcharon_deinit();
+err_lib:
+	library_deinit();
+	l2x_config_free(&cfg);
+	return rc;
+}

@@ -7,6 +7,10 @@ CLANG   ?= clang
 PYTHON  ?= /usr/bin/python3
 FUZZ_SECONDS ?= 60
 
+# Quiet by default: `make V=1` prints every command.
+V ?= 0
+Q := $(if $(filter 0,$(V)),@,)
+
 # pkg-config is read once, lazily, after `make deps` has run.
 lazy = $(eval $1 := $$(shell $2))$($1)
 DPDK_CFLAGS = $(call lazy,DPDK_CFLAGS,pkg-config --cflags libdpdk)
@@ -73,13 +77,16 @@ $(DEPS_STAMP): tools/deps.sh
 # --- objects --------------------------------------------------------------
 $(BUILD)/plain/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS_L2X) $(CFLAGS_L2X) -c $< -o $@
+	@echo "  CC   $@"
+	$(Q)$(CC) $(CPPFLAGS_L2X) $(CFLAGS_L2X) -c $< -o $@
 $(BUILD)/san/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS_L2X) $(CFLAGS_L2X) -O1 $(SAN) -c $< -o $@
+	@echo "  CC   $@"
+	$(Q)$(CC) $(CPPFLAGS_L2X) $(CFLAGS_L2X) -O1 $(SAN) -c $< -o $@
 $(BUILD)/fuzz/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CLANG) $(CPPFLAGS_L2X) $(CFLAGS_L2X) -O1 $(FUZZSAN) -c $< -o $@
+	@echo "  CC   $@"
+	$(Q)$(CLANG) $(CPPFLAGS_L2X) $(CFLAGS_L2X) -O1 $(FUZZSAN) -c $< -o $@
 
 $(BUILD)/plain/libl2x.a: $(LIB_OBJ)
 	@mkdir -p $(@D); rm -f $@; $(if $^,ar rcs $@ $^,printf "!<arch>\n" >$@)
@@ -91,10 +98,12 @@ $(BUILD)/fuzz/libl2x.a: $(LIB_OBJ_FUZZ)
 # --- programs (explicit rules: they win over the unit-test pattern) -------
 $(DATAPLANE): $(BUILD)/plain/dataplane/main.o $(BUILD)/plain/libl2x.a
 	@mkdir -p $(@D)
-	$(CC) $^ -o $@ $(LIBS_L2X)
+	@echo "  LD   $@"
+	$(Q)$(CC) $^ -o $@ $(LIBS_L2X)
 $(L2XCTL): $(BUILD)/plain/tools/l2xctl.o $(BUILD)/plain/libl2x.a
 	@mkdir -p $(@D)
-	$(CC) $^ -o $@ $(LIBS_L2X)
+	@echo "  LD   $@"
+	$(Q)$(CC) $^ -o $@ $(LIBS_L2X)
 
 # --- l2x-ike: libcharon embedded (DESIGN.md, "Building against strongSwan")
 # Debian ships no strongSwan headers: tools/strongswan-src.sh fetches the
@@ -118,20 +127,24 @@ $(SWAN_STAMP): tools/strongswan-src.sh $(DEPS_STAMP) \
 	@touch $@
 $(IKE_OBJ): $(BUILD)/plain/%.o: %.c $(SWAN_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS_L2X) $(SWAN_CFLAGS) $(CFLAGS_L2X) -c $< -o $@
+	@echo "  CC   $@"
+	$(Q)$(CC) $(CPPFLAGS_L2X) $(SWAN_CFLAGS) $(CFLAGS_L2X) -c $< -o $@
 $(IKE): $(IKE_OBJ) $(BUILD)/plain/libl2x.a
 	@mkdir -p $(@D)
-	$(CC) $^ -o $@ $(SWAN_LIBS) -Wl,--as-needed $(LIBS_L2X)
+	@echo "  LD   $@"
+	$(Q)$(CC) $^ -o $@ $(SWAN_LIBS) -Wl,--as-needed $(LIBS_L2X)
 
 # --- unit tests (cmocka), plain and sanitized -----------------------------
 $(BUILD)/plain/bin/%: $(BUILD)/plain/tests/unit/%.o \
 		$(call obj,plain,$(UNIT_SUPP)) $(BUILD)/plain/libl2x.a
 	@mkdir -p $(@D)
-	$(CC) $^ -o $@ -lcmocka $(LIBS_L2X)
+	@echo "  LD   $@"
+	$(Q)$(CC) $^ -o $@ -lcmocka $(LIBS_L2X)
 $(BUILD)/san/bin/%: $(BUILD)/san/tests/unit/%.o \
 		$(call obj,san,$(UNIT_SUPP)) $(BUILD)/san/libl2x.a
 	@mkdir -p $(@D)
-	$(CC) $(SAN) $^ -o $@ -lcmocka $(LIBS_L2X)
+	@echo "  LD   $@"
+	$(Q)$(CC) $(SAN) $^ -o $@ -lcmocka $(LIBS_L2X)
 
 unit: $(UNIT_BIN)
 	@sh tools/run-unit.sh plain $(UNIT_BIN)
@@ -144,7 +157,8 @@ unit-san: $(UNIT_BIN_SAN)
 INTEG_TESTS := $(sort $(wildcard tests/integration/*_test.sh))
 $(VLANSW): tests/tools/vlansw.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_L2X) $< -o $@
+	@echo "  LD   $@"
+	$(Q)$(CC) $(CFLAGS_L2X) $< -o $@
 integration: $(VLANSW) $(DATAPLANE) $(L2XCTL)
 	@VLANSW=$(VLANSW) DATAPLANE=$(DATAPLANE) L2XCTL=$(L2XCTL) \
 	 sh tools/run-integ.sh $(INTEG_TESTS)
@@ -166,14 +180,16 @@ format: | $(DEPS_STAMP)
 $(BUILD)/fuzz/bin/%: $(BUILD)/fuzz/tests/fuzz/%.o \
 		$(call obj,fuzz,$(FUZZ_SUPP)) $(BUILD)/fuzz/libl2x.a
 	@mkdir -p $(@D)
-	$(CLANG) -fsanitize=fuzzer,address,undefined $^ -o $@ $(LIBS_L2X)
+	@echo "  LD   $@"
+	$(Q)$(CLANG) -fsanitize=fuzzer,address,undefined $^ -o $@ $(LIBS_L2X)
 fuzz: $(FUZZ_BIN)
 	@sh tools/run-fuzz.sh $(BUILD)/fuzz $(FUZZ_SECONDS) $(FUZZ_BIN)
 
 # --- benchmarks: figures, never pass/fail ---------------------------------
 $(BUILD)/plain/benchbin/%: $(BUILD)/plain/tests/bench/%.o $(BUILD)/plain/libl2x.a
 	@mkdir -p $(@D)
-	$(CC) $^ -o $@ $(LIBS_L2X)
+	@echo "  LD   $@"
+	$(Q)$(CC) $^ -o $@ $(LIBS_L2X)
 bench: $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do $$b || exit 1; done
 

@@ -31,26 +31,9 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-build}
 TMP=""
 IKE_PID=""
-pass=0
-fail=0
-
-ok() {
-	pass=$((pass + 1))
-	echo "ok   - $*"
-}
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL - $*"
-}
-# check DESCRIPTION COMMAND...: passes when COMMAND succeeds.
-check() {
-	local d=$1
-	shift
-	if "$@" >"$TMP/out" 2>&1; then ok "$d"; else
-		bad "$d"
-		sed 's/^/       /' "$TMP/out" | tail -5
-	fi
-}
+# ok, bad, check, refute and the pass/fail counts
+# shellcheck source=tests/integration/lib/checks.sh
+. "$ROOT/tests/integration/lib/checks.sh"
 
 cleanup() {
 	local rc=$?

@@ -39,33 +39,9 @@ P=l2xvs$$
 NS=()  # namespaces created: on exit, their processes end and they go
 CAP=() # tcpdump processes
 TMP=""
-pass=0
-fail=0
-skipped=""
-
-ok() {
-	pass=$((pass + 1))
-	echo "ok   - $*"
-}
-bad() {
-	fail=$((fail + 1))
-	echo "FAIL - $*"
-}
-# check DESCRIPTION COMMAND...: passes when COMMAND succeeds.
-check() {
-	local d=$1
-	shift
-	if "$@" >"$TMP/out" 2>&1; then ok "$d"; else
-		bad "$d"
-		sed 's/^/       /' "$TMP/out" | tail -5
-	fi
-}
-# refute DESCRIPTION COMMAND...: passes when COMMAND fails.
-refute() {
-	local d=$1
-	shift
-	if "$@" >"$TMP/out" 2>&1; then bad "$d"; else ok "$d"; fi
-}
+# ok, bad, check, refute and the pass/fail counts
+# shellcheck source=tests/integration/lib/checks.sh
+. "$ROOT/tests/integration/lib/checks.sh"
 
 cleanup() {
 	local rc=$? ns sig pids=()

@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 #
-# checks.sh - the scenarios' check helpers (sourced after lib/topo.sh).
+# checks.sh - the scenarios' check helpers. ok/bad/check/refute stand
+# alone (vlansw and ike_embed tests use only those); checks_report and
+# checks_setup need lib/topo.sh, sourced first.
 # Each check prints "ok   - WHAT" or "FAIL - WHAT" (with the command's last
 # output lines); checks_report, the topology's exit hook, prints the
 # dataplanes' logs on failure and the last line "N passed, M failed", and

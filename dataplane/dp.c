@@ -293,6 +293,12 @@ static int nets_up(struct l2x_dp *dp)
 			 (unsigned int)(uint16_t)i);
 		n->vlan = cn->vlan;
 		n->tunnel_id = cn->tunnel_id;
+		if (cn->gateway.len != 0) {
+			n->gw_ip = rte_cpu_to_be_32(cn->gateway.addr);
+			n->gw_side = cn->gateway_side == L2X_CONFIG_GW_LOCAL
+					 ? L2X_SIDE_LAN
+					 : L2X_SIDE_TUNNEL;
+		}
 		if (cn->mss_clamp == L2X_CONFIG_MSS_AUTO) {
 			n->clamp = true;
 			n->mss = dp->plan.mss;

@@ -83,7 +83,9 @@
 	_(UNKNOWN_TUNNEL, "unknown_tunnel", "tunnel id not extended")       \
 	_(UPLINK_VLAN, "uplink_vlan", "VLAN-tagged frame on the uplink")    \
 	_(EXC_RATE, "exception_rate", "exception path over its rate limit") \
-	_(TX_FULL, "tx_full", "transmit queue full")
+	_(TX_FULL, "tx_full", "transmit queue full")                        \
+	_(DUP_GATEWAY, "dup_gateway",                                       \
+	  "ARP for the gateway IP from the side that does not own it")
 
 /* Every drop counter, flat: the dataplane's reasons, then each module's
  * (their value 0 is "OK", never counted, so each block starts at 1). */
@@ -163,6 +165,12 @@ struct l2x_dp_net {
 	struct l2x_mss_clamp mss;
 	struct l2x_inner_tmpl inner;
 	struct l2x_fdb *fdb;
+	/* Gateway consistency (DESIGN.md, "Bridge semantics"): the gateway's
+	 * IPv4 address (0: none) and the side that owns it. An ARP packet
+	 * whose sender IP is gw_ip arriving from the other side is dropped
+	 * (DUP_GATEWAY); one from gw_side pins its sender MAC there. */
+	rte_be32_t gw_ip;
+	enum l2x_side gw_side;
 };
 
 #define L2X_DP_NO_NET 0xffffu
@@ -207,12 +215,17 @@ struct l2x_dp {
 	uint8_t nh_ok;		     /* release/acquire */
 	volatile int stop;	     /* set by a signal: everybody stops */
 	uint64_t nat_req __rte_cache_aligned; /* worker -> control mailbox */
+	/* Per network, worker -> control mailbox: the gateway MAC seen in a
+	 * legitimate ARP (l2x_dp_gw_word), taken by the control thread,
+	 * which pins it in the fdb (L2X_FDB_F_GATEWAY). */
+	uint64_t gw_req[L2X_CONFIG_NETWORKS_MAX];
 
 	/* --- worker only ---------------------------------------------------*/
 	struct l2x_reasm *reasm;
 	struct l2x_fdb_lcore fdb_lc;
 	struct l2x_fdb_tb exc_tb;
 	uint64_t nat_seen; /* last address/port posted, as in nat_req */
+	uint64_t gw_seen[L2X_CONFIG_NETWORKS_MAX]; /* last posted, gw_req */
 	struct l2x_dp_stats st;
 
 	/* --- control thread only -------------------------------------------*/
@@ -224,6 +237,7 @@ struct l2x_dp {
 	rte_be32_t nh_ip;
 	struct rte_ether_addr nh_mac;
 	uint64_t nat_updates;
+	uint64_t gw_pinned[L2X_CONFIG_NETWORKS_MAX]; /* fdb key, 0: none */
 };
 
 /* NAT mailbox word: valid bit, address (network order) and port (host). */
@@ -231,6 +245,13 @@ struct l2x_dp {
 static inline uint64_t l2x_dp_nat_word(rte_be32_t ip, uint16_t port)
 {
 	return L2X_DP_NAT_VALID | ((uint64_t)ip << 16) | port;
+}
+
+/* Gateway mailbox word: valid bit and the MAC's fdb key (l2x_fdb_key). */
+#define L2X_DP_GW_VALID (1ull << 63)
+static inline uint64_t l2x_dp_gw_word(uint64_t mac_key)
+{
+	return L2X_DP_GW_VALID | mac_key;
 }
 
 /* Parse the arguments, load the configuration and start everything. On

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * dp_loop.c - the control thread's loop (dp.h): control socket, MAC table
- * drain and aging, next hop, NAT-T keepalives, NAT following.
+ * drain and aging, gateway pinning, next hop, NAT-T keepalives, NAT
+ * following.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -94,6 +95,36 @@ static void nat_follow(struct l2x_dp *dp)
 	}
 }
 
+/* Pin the gateway MACs the worker saw in legitimate ARP (fwd.c
+ * gw_filter) on the owning side with L2X_FDB_F_GATEWAY; a gateway whose
+ * MAC changed (failover) replaces the old entry, which is removed. */
+static void gw_pin(struct l2x_dp *dp, uint64_t now_s)
+{
+	for (uint32_t i = 0; i < dp->n_net; i++) {
+		struct l2x_dp_net *n = &dp->net[i];
+		uint64_t w, key;
+		struct rte_ether_addr mac;
+
+		if (n->gw_ip == 0)
+			continue;
+		w = __atomic_exchange_n(&dp->gw_req[i], 0, __ATOMIC_ACQUIRE);
+		if (!(w & L2X_DP_GW_VALID))
+			continue;
+		key = w & ~L2X_DP_GW_VALID;
+		if (key == dp->gw_pinned[i])
+			continue;
+		if (dp->gw_pinned[i] != 0) {
+			l2x_fdb_key_mac(dp->gw_pinned[i], &mac);
+			(void)l2x_fdb_del(n->fdb, &mac);
+			dp->gw_pinned[i] = 0;
+		}
+		l2x_fdb_key_mac(key, &mac);
+		if (l2x_fdb_add_static(n->fdb, &mac, n->gw_side,
+				       L2X_FDB_F_GATEWAY, now_s) == 0)
+			dp->gw_pinned[i] = key;
+	}
+}
+
 /* Read the next hop's MAC; publish it when it changed. Returns whether
  * one is known. */
 static bool nh_refresh(struct l2x_dp *dp)
@@ -147,6 +178,7 @@ int l2x_dp_run(struct l2x_dp *dp)
 				l2x_fdb_age(dp->net[i].fdb, now_s);
 			last_age = now_s;
 		}
+		gw_pin(dp, now_s);
 		nat_follow(dp);
 		ok = __atomic_load_n(&dp->nh_ok, __ATOMIC_RELAXED);
 		/* unresolved: look and ask often; resolved: every second */

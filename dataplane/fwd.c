@@ -12,6 +12,7 @@
  */
 #include <string.h>
 
+#include <rte_arp.h>
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
@@ -112,6 +113,83 @@ static unsigned int bridge(struct l2x_dp *dp, struct bin *b,
 			     L2X_DP_D_FDB + L2X_FDB_DROP_SAME_SIDE);
 		else
 			m[k++] = m[i];
+	}
+	return k;
+}
+
+/*
+ * The sender IPv4 address of an ARP packet for IPv4 over Ethernet (RFC
+ * 826), read from the untagged frame p[0..len): EtherType 0x0806, hardware
+ * type 1 (Ethernet; 6, IEEE 802, too, which Linux's arp.c accepts on
+ * Ethernet devices), protocol type 0x0800, lengths 6 and 4, and the whole
+ * ARP body within len. Returns true and the address (network order) in
+ * *spa, the sender hardware address in *sha; false for anything else.
+ */
+static inline bool arp_sender(const uint8_t *p, uint32_t len, rte_be32_t *spa,
+			      const struct rte_ether_addr **sha)
+{
+	const struct rte_ether_hdr *e = (const void *)p;
+	const struct rte_arp_hdr *a;
+
+	if (len < sizeof(*e) + sizeof(*a) ||
+	    e->ether_type != RTE_BE16(RTE_ETHER_TYPE_ARP))
+		return false;
+	a = (const void *)(p + sizeof(*e));
+	if ((a->arp_hardware != RTE_BE16(RTE_ARP_HRD_ETHER) &&
+	     a->arp_hardware != RTE_BE16(6)) ||
+	    a->arp_protocol != RTE_BE16(RTE_ETHER_TYPE_IPV4) ||
+	    a->arp_hlen != RTE_ETHER_ADDR_LEN || a->arp_plen != sizeof(*spa))
+		return false;
+	memcpy(spa, &a->arp_data.arp_sip, sizeof(*spa)); /* packed: unaligned */
+	*sha = &a->arp_data.arp_sha;
+	return true;
+}
+
+/*
+ * Gateway consistency (DESIGN.md, "Bridge semantics") for the frames
+ * m[0..n) of network ni received on side: an ARP packet whose sender IP is
+ * the network's gateway (a reply, a gratuitous ARP or a request) is
+ * dropped (DUP_GATEWAY) unless it comes from the side that owns the
+ * gateway, so no VM learns a second gateway across the tunnel; from the
+ * owning side, its source MAC (when it is also the ARP sender's) is posted
+ * to the control thread, which pins it (gw_req). IPv6 neighbour discovery
+ * is not checked. Returns how many remain, compacted in m.
+ */
+static unsigned int gw_filter(struct l2x_dp *dp, struct bin *b, uint16_t ni,
+			      struct rte_mbuf **m, unsigned int n,
+			      enum l2x_side side)
+{
+	const struct l2x_dp_net *net = &dp->net[ni];
+	unsigned int k = 0;
+
+	if (net->gw_ip == 0)
+		return n;
+	for (unsigned int i = 0; i < n; i++) {
+		const uint8_t *p = rte_pktmbuf_mtod(m[i], const uint8_t *);
+		const struct rte_ether_addr *sha;
+		rte_be32_t spa;
+
+		if (!arp_sender(p, rte_pktmbuf_data_len(m[i]), &spa, &sha) ||
+		    spa != net->gw_ip) {
+			m[k++] = m[i];
+			continue;
+		}
+		if (side != net->gw_side) {
+			drop(dp, b, m[i], L2X_DP_DROP_DUP_GATEWAY);
+			continue;
+		}
+		if (rte_is_same_ether_addr(
+			sha, &((const struct rte_ether_hdr *)p)->src_addr) &&
+		    rte_is_valid_assigned_ether_addr(sha)) {
+			uint64_t w = l2x_dp_gw_word(l2x_fdb_key(sha));
+
+			if (w != dp->gw_seen[ni]) {
+				dp->gw_seen[ni] = w;
+				__atomic_store_n(&dp->gw_req[ni], w,
+						 __ATOMIC_RELEASE);
+			}
+		}
+		m[k++] = m[i];
 	}
 	return k;
 }
@@ -262,6 +340,7 @@ static void lan_burst(struct l2x_dp *dp, struct bin *b, struct rte_mbuf **m,
 			}
 		}
 		k = rest;
+		ng = gw_filter(dp, b, cur, grp, ng, L2X_SIDE_LAN);
 		ng = bridge(dp, b, &dp->net[cur], grp, ng, L2X_SIDE_LAN, now_s);
 		inner_encap(dp, b, &dp->net[cur], grp, ng, enc, &ne);
 	}
@@ -362,6 +441,7 @@ static void from_tunnel(struct l2x_dp *dp, struct bin *b, struct rte_mbuf **m,
 			}
 		}
 		k = rest;
+		ng = gw_filter(dp, b, cur, grp, ng, L2X_SIDE_TUNNEL);
 		ng = bridge(dp, b, &dp->net[cur], grp, ng, L2X_SIDE_TUNNEL,
 			    now_s);
 		to_lan(dp, b, &dp->net[cur], grp, ng);

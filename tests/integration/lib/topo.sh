@@ -236,6 +236,20 @@ static_sas:
 EOF
 }
 
+# topo_config_gateway SITE ADDR/LEN local|remote: give network "web"
+# (VLAN 100) in SITE's configuration a gateway owned by that side.
+topo_config_gateway() {
+	sed -i "s|^\(  - { name: web, vlan: 100, tunnel_id: 5001\)[^}]*}|\1, gateway: $2, gateway_side: $3 }|" \
+		"$TMP/$1.yaml"
+	grep -q "gateway: $2, gateway_side: $3" "$TMP/$1.yaml"
+}
+
+# topo_config_aging SITE SECONDS: the MAC tables' aging in SITE's
+# configuration (bridge.aging, 10 at least).
+topo_config_aging() {
+	printf 'bridge: { aging: %s }\n' "$2" >>"$TMP/$1.yaml"
+}
+
 # topo_configs [ALG [ENCAP]]: fresh keys and both sites' configurations.
 topo_configs() {
 	topo_keyfile a2b

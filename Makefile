@@ -190,8 +190,10 @@ $(BUILD)/plain/benchbin/%: $(BUILD)/plain/tests/bench/%.o $(BUILD)/plain/libl2x.
 	@mkdir -p $(@D)
 	@echo "  LD   $@"
 	$(Q)$(CC) $^ -o $@ $(LIBS_L2X)
-bench: $(BENCH_BIN)
+bench: $(BENCH_BIN) $(VLANSW) $(DATAPLANE) $(L2XCTL)
 	@for b in $(BENCH_BIN); do $$b || exit 1; done
+	@VLANSW=$(VLANSW) DATAPLANE=$(DATAPLANE) L2XCTL=$(L2XCTL) \
+		bash tools/bench-e2e.sh
 
 # The two-site demo in network namespaces (root): tools/demo.sh.
 demo: $(VLANSW) $(DATAPLANE) $(L2XCTL)

@@ -307,6 +307,32 @@ static void to_uplink(struct l2x_dp *dp, struct bin *b, struct rte_mbuf **m,
 	tx(dp, b, dp->up_port, txq, ntx, L2X_DP_CNT_tx_uplink);
 }
 
+/*
+ * Bursts are handled per network, so that each MAC table is asked once per
+ * burst: move the frames of m[0]'s network (nix[] holds each frame's
+ * network) into grp[0..*ng), keep the others in order in m[0..*k).
+ * Returns that network.
+ */
+static inline uint16_t next_group(uint16_t nix[], struct rte_mbuf **m,
+				  unsigned int *k, struct rte_mbuf **grp,
+				  unsigned int *ng)
+{
+	uint16_t cur = nix[0];
+	unsigned int rest = 0;
+
+	*ng = 0;
+	for (unsigned int i = 0; i < *k; i++) {
+		if (nix[i] == cur) {
+			grp[(*ng)++] = m[i];
+		} else {
+			nix[rest] = nix[i];
+			m[rest++] = m[i];
+		}
+	}
+	*k = rest;
+	return cur;
+}
+
 /* LAN -> tunnel, one received burst. */
 static void lan_burst(struct l2x_dp *dp, struct bin *b, struct rte_mbuf **m,
 		      unsigned int n, uint64_t now_s)
@@ -326,20 +352,10 @@ static void lan_burst(struct l2x_dp *dp, struct bin *b, struct rte_mbuf **m,
 		nix[k] = (uint16_t)r;
 		m[k++] = m[i];
 	}
-	/* Group by network: each MAC table is asked once per burst. */
 	while (k > 0) {
-		uint16_t cur = nix[0];
-		unsigned int ng = 0, rest = 0;
+		unsigned int ng;
+		uint16_t cur = next_group(nix, m, &k, grp, &ng);
 
-		for (unsigned int i = 0; i < k; i++) {
-			if (nix[i] == cur) {
-				grp[ng++] = m[i];
-			} else {
-				nix[rest] = nix[i];
-				m[rest++] = m[i];
-			}
-		}
-		k = rest;
 		ng = gw_filter(dp, b, cur, grp, ng, L2X_SIDE_LAN);
 		ng = bridge(dp, b, &dp->net[cur], grp, ng, L2X_SIDE_LAN, now_s);
 		inner_encap(dp, b, &dp->net[cur], grp, ng, enc, &ne);
@@ -429,18 +445,9 @@ static void from_tunnel(struct l2x_dp *dp, struct bin *b, struct rte_mbuf **m,
 		m[k++] = m[i];
 	}
 	while (k > 0) {
-		uint16_t cur = nix[0];
-		unsigned int ng = 0, rest = 0;
+		unsigned int ng;
+		uint16_t cur = next_group(nix, m, &k, grp, &ng);
 
-		for (unsigned int i = 0; i < k; i++) {
-			if (nix[i] == cur) {
-				grp[ng++] = m[i];
-			} else {
-				nix[rest] = nix[i];
-				m[rest++] = m[i];
-			}
-		}
-		k = rest;
 		ng = gw_filter(dp, b, cur, grp, ng, L2X_SIDE_TUNNEL);
 		ng = bridge(dp, b, &dp->net[cur], grp, ng, L2X_SIDE_TUNNEL,
 			    now_s);

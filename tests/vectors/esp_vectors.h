@@ -93,7 +93,8 @@ static const struct l2x_esp_vector l2x_esp_vectors[] = {
 	.seq = 0x00000002,
 	.esn = 0,
 	.aad = "4a2cbfe300000002",
-	/* IPv4 192.168.1.2 -> 147.137.21.94, TCP SYN */
+	/* IPv4 192.168.1.2 -> 147.137.21.94, TCP SYN: the draft's bytes,
+	 * decrypted in memory only, never sent anywhere */
 	.inner = "4500003069a6400080062690c0a80102"
 		 "9389155e0a9e008b2dc57ee000000000"
 		 "7002400020bf0000020405b401010402",
@@ -170,7 +171,8 @@ static const struct l2x_esp_vector l2x_esp_vectors[] = {
 	.seq = 0xffffffffffffffffull,
 	.esn = 1,
 	.aad = "796b6963ffffffffffffffff",
-	/* IPv4 192.168.0.5 -> 192.168.0.1, ICMP echo request */
+	/* IPv4 192.168.0.5 -> 192.168.0.1, ICMP echo request: the draft's
+	 * bytes, decrypted in memory only, never sent anywhere */
 	.inner = "45000030da3a00008001df3bc0a80005"
 		 "c0a800010800c6cd0200070061626364"
 		 "65666768696a6b6c6d6e6f7071727374",

@@ -86,6 +86,10 @@
  *   bridge:                                     optional: per-network
  *     aging:     10..1000000 s                  300   defaults
  *     mac_limit: 1..16777216                    4096
+ *     bum_pps:   0..100000000 (0 = no limit)    20000 broadcast, unknown
+ *                                               unicast and multicast
+ *                                               flooded per second, per
+ *                                               network and direction
  *   networks:                                   (R) 1..256 entries
  *     - name:         NAME                      (R) distinct
  *       vlan:         1..4094                   (R) distinct (IEEE 802.1Q)
@@ -96,6 +100,7 @@
  *                                               only with it
  *       mss_clamp:    auto | off | 536..9176    auto
  *       mac_limit:    1..16777216               bridge.mac_limit
+ *       bum_pps:      0..100000000              bridge.bum_pps
  *   static_sas:                                 optional, 0..16 entries:
  *     - direction: in | out                     (R) manual keys for bring-up
  *       spi:       256..4294967295              (R) and tests, no IKE; at
@@ -282,6 +287,7 @@ struct l2x_config_tunnel {
 struct l2x_config_bridge {
 	uint32_t aging;	    /* seconds */
 	uint32_t mac_limit; /* default of each network's mac_limit */
+	uint32_t bum_pps;   /* default of each network's bum_pps */
 };
 
 /* One extended network: VLAN <-> tunnel id. */
@@ -293,6 +299,7 @@ struct l2x_config_network {
 	enum l2x_config_gw_side gateway_side;
 	uint16_t mss_clamp; /* L2X_CONFIG_MSS_AUTO, _OFF or 536..9176 */
 	uint32_t mac_limit; /* effective: own value or bridge.mac_limit */
+	uint32_t bum_pps;   /* effective: own value or bridge.bum_pps */
 	uint32_t line;	    /* line of the entry in the file */
 };
 

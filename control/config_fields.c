@@ -41,6 +41,8 @@
 #define DEF_REPLAY_WINDOW 1024
 #define DEF_AGING 300
 #define DEF_MAC_LIMIT 4096
+#define DEF_BUM_PPS 20000
+#define BUM_PPS_MAX 100000000u
 #define DEF_SOCKET_FMT "/run/l2x/%s.sock"
 
 _Static_assert(sizeof(enum l2x_config_role) == sizeof(uint32_t), "enum");
@@ -466,6 +468,11 @@ static const struct l2x_cfg_field bridge_fields[] = {
      .lo = 1,
      .hi = MAC_LIMIT_MAX,
      AT(struct l2x_config_bridge, mac_limit)},
+    {.key = "bum_pps",
+     .type = CFG_INT,
+     .lo = 0,
+     .hi = BUM_PPS_MAX,
+     AT(struct l2x_config_bridge, bum_pps)},
 };
 
 /* ---- networks ----------------------------------------------------------- */
@@ -476,6 +483,7 @@ static void net_init(struct l2x_cfg_ctx *c, void *obj)
 
 	n->mss_clamp = L2X_CONFIG_MSS_AUTO;
 	n->mac_limit = c->cfg->bridge.mac_limit;
+	n->bum_pps = c->cfg->bridge.bum_pps;
 }
 
 /* Network c->idx against the ones before it, and its own gateway. */
@@ -558,6 +566,11 @@ static const struct l2x_cfg_field net_fields[] = {
      .lo = 1,
      .hi = MAC_LIMIT_MAX,
      AT(struct l2x_config_network, mac_limit)},
+    {.key = "bum_pps",
+     .type = CFG_INT,
+     .lo = 0,
+     .hi = BUM_PPS_MAX,
+     AT(struct l2x_config_network, bum_pps)},
 };
 static const struct l2x_cfg_table net_table =
     TABLE(net_fields, net_init, net_check);
@@ -637,6 +650,7 @@ static void root_init(struct l2x_cfg_ctx *c, void *obj)
 	cfg->peer.replay_window = DEF_REPLAY_WINDOW;
 	cfg->bridge.aging = DEF_AGING;
 	cfg->bridge.mac_limit = DEF_MAC_LIMIT;
+	cfg->bridge.bum_pps = DEF_BUM_PPS;
 }
 
 /* Checks across sections, once everything is read. */

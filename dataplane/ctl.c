@@ -153,9 +153,12 @@ static int do_macs_clear(struct l2x_ctl *c, int fd, struct l2x_dp *dp,
 {
 	char err[L2X_CTL_TEXT_LEN];
 
-	for (uint32_t i = 0; i < dp->n_net; i++) {
-		if (strcmp(dp->net[i].name, m->u.macs_clear.network) == 0) {
-			l2x_fdb_flush(dp->net[i].fdb, true);
+	for (uint32_t i = 0; i < dp->nets->n; i++) {
+		struct l2x_dp_net *n = dp->nets->net[i];
+
+		if (strcmp(n->name, m->u.macs_clear.network) == 0) {
+			l2x_fdb_flush(n->fdb, true);
+			n->gw_pinned = 0; /* pinned again on its next ARP */
 			return send_ok(c, fd, m->req_id);
 		}
 	}
@@ -164,14 +167,33 @@ static int do_macs_clear(struct l2x_ctl *c, int fd, struct l2x_dp *dp,
 	return send_error(c, fd, m->req_id, ENOENT, err);
 }
 
-static int do_sa(struct l2x_ctl *c, int fd, struct l2x_dp *dp,
-		 const struct l2x_ctlmsg *m)
+/* The requests answered by OK or ERROR. */
+static int do_change(struct l2x_ctl *c, int fd, struct l2x_dp *dp,
+		     const struct l2x_ctlmsg *m)
 {
 	char err[L2X_CTL_TEXT_LEN] = "";
-	int rc = m->type == L2X_CTL_MSG_SA_ADD
-		     ? l2x_ctl_sa_add(dp, &m->u.sa_add, err, sizeof(err))
-		     : l2x_ctl_sa_del(dp, &m->u.sa_id, err, sizeof(err));
+	int rc;
 
+	switch (m->type) {
+	case L2X_CTL_MSG_SA_ADD:
+		rc = l2x_ctl_sa_add(dp, &m->u.sa_add, err, sizeof(err));
+		break;
+	case L2X_CTL_MSG_SA_DEL:
+		rc = l2x_ctl_sa_del(dp, &m->u.sa_id, err, sizeof(err));
+		break;
+	case L2X_CTL_MSG_SA_UPDATE:
+		rc = l2x_ctl_sa_update(dp, &m->u.sa_update, err, sizeof(err));
+		break;
+	case L2X_CTL_MSG_NET_ADD:
+		rc = l2x_ctl_net_add(dp, &m->u.net_add, err, sizeof(err));
+		break;
+	case L2X_CTL_MSG_NET_DEL:
+		rc = l2x_ctl_net_del(dp, &m->u.net_del, err, sizeof(err));
+		break;
+	default: /* CONFIG_RELOAD */
+		rc = l2x_dp_reload(dp, err, sizeof(err));
+		break;
+	}
 	if (rc)
 		return send_error(c, fd, m->req_id, rc, err);
 	return send_ok(c, fd, m->req_id);
@@ -232,7 +254,11 @@ static int handle(struct l2x_ctl *c, int fd, struct l2x_dp *dp, size_t len)
 		break;
 	case L2X_CTL_MSG_SA_ADD:
 	case L2X_CTL_MSG_SA_DEL:
-		rc = do_sa(c, fd, dp, &m);
+	case L2X_CTL_MSG_SA_UPDATE:
+	case L2X_CTL_MSG_NET_ADD:
+	case L2X_CTL_MSG_NET_DEL:
+	case L2X_CTL_MSG_CONFIG_RELOAD:
+		rc = do_change(c, fd, dp, &m);
 		break;
 	case L2X_CTL_MSG_SA_QUERY:
 		rc = do_sa_query(c, fd, dp, &m);
@@ -294,10 +320,19 @@ int l2x_ctl_poll(struct l2x_ctl *c, struct l2x_dp *dp, int timeout_ms)
 
 		if (!(pfd[k].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
-		len = recv(fd, c->rx, sizeof(c->rx), MSG_DONTWAIT);
+		len = recv(fd, c->rx, sizeof(c->rx), MSG_DONTWAIT | MSG_TRUNC);
 		if (len < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;
-		if (len <= 0 || handle(c, fd, dp, (size_t)len) < 0) {
+		/* 0 is the peer's close, or an empty datagram while the peer
+		 * is still there: that one is a request, and refused */
+		if (len == 0 && !(pfd[k].revents & POLLHUP))
+			rc = handle(c, fd, dp, 0);
+		else if (len > (ssize_t)sizeof(c->rx))
+			rc = send_error(c, fd, 0, EINVAL,
+					"message longer than 64 KiB");
+		else
+			rc = len <= 0 ? -1 : handle(c, fd, dp, (size_t)len);
+		if (rc < 0) {
 			close(fd);
 			c->conn[i] = -1;
 		}

@@ -54,9 +54,27 @@ int l2x_ctl_sa_add(struct l2x_dp *dp, const struct l2x_ctl_sa_add *a, char *err,
 int l2x_ctl_sa_del(struct l2x_dp *dp, const struct l2x_ctl_sa_id *id, char *err,
 		   size_t errlen);
 
+/* SA_UPDATE: the peer of an SA moved (NAT). An outbound SA's packets go
+ * to the new address and port from now on; for an inbound SA there is
+ * nothing to move (the dataplane accepts authenticated ESP from any
+ * address and follows it). Returns 0, or ENOENT with err. */
+int l2x_ctl_sa_update(struct l2x_dp *dp, const struct l2x_ctl_sa_update *u,
+		      char *err, size_t errlen);
+
 /* The SA with that SPI and direction, or NULL (SA_QUERY). */
 struct l2x_sa *l2x_ctl_sa_find(struct l2x_dp *dp,
 			       const struct l2x_ctl_sa_id *id);
+
+/* --- networks (dp_net.c) -------------------------------------------------*/
+
+/* NET_ADD: extend one more network (mac_limit 0: bridge.mac_limit);
+ * NET_DEL: remove one by name or VLAN. The other networks are not
+ * touched (l2x_dp_nets_set). Return 0, or a positive errno with a
+ * sentence in err (EEXIST, ENOENT, ENOSPC, EINVAL, ENOMEM). */
+int l2x_ctl_net_add(struct l2x_dp *dp, const struct l2x_ctl_net_add *a,
+		    char *err, size_t errlen);
+int l2x_ctl_net_del(struct l2x_dp *dp, const struct l2x_ctl_net_del *d,
+		    char *err, size_t errlen);
 
 /* --- the JSON text of SHOW (ctl_show.c) ---------------------------------*/
 

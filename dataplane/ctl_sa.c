@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ctl_sa.c - SA_ADD, SA_DEL and SA_QUERY on the control thread (ctl.h).
+ * ctl_sa.c - SA_ADD, SA_UPDATE, SA_DEL and SA_QUERY on the control thread
+ * (ctl.h).
  *
  * Inbound SAs: the table is immutable once published (sa_table.h), so a
  * change builds a new table from the control thread's list, swaps it in
@@ -58,20 +59,28 @@ static struct l2x_sa **find(struct l2x_dp *dp, uint32_t spi,
 	return NULL;
 }
 
+/* Send to addr:port (host order) from now on; the next hop follows
+ * when it was the peer itself (on-link). */
+static void move_peer(struct l2x_dp *dp, uint32_t addr, uint16_t port)
+{
+	struct l2x_outer_peer p;
+
+	l2x_outer_tmpl_get_peer(&dp->outer, &p);
+	if (rte_cpu_to_be_32(addr) == p.ip && port == p.port)
+		return;
+	if (dp->nh_ip == p.ip)
+		dp->nh_ip = rte_cpu_to_be_32(addr);
+	p.ip = rte_cpu_to_be_32(addr);
+	p.port = port;
+	l2x_outer_tmpl_set_peer(&dp->outer, &p);
+}
+
 static int sa_out_replace(struct l2x_dp *dp, struct l2x_sa *sa,
 			  const struct l2x_ctl_sa_add *a)
 {
-	struct l2x_outer_peer p;
 	struct l2x_sa *old;
 
-	l2x_outer_tmpl_get_peer(&dp->outer, &p);
-	if (rte_cpu_to_be_32(a->peer_addr) != p.ip || a->peer_port != p.port) {
-		if (dp->nh_ip == p.ip)
-			dp->nh_ip = rte_cpu_to_be_32(a->peer_addr);
-		p.ip = rte_cpu_to_be_32(a->peer_addr);
-		p.port = a->peer_port;
-		l2x_outer_tmpl_set_peer(&dp->outer, &p);
-	}
+	move_peer(dp, a->peer_addr, a->peer_port);
 	old = __atomic_exchange_n(&dp->sa_out, sa, __ATOMIC_ACQ_REL);
 	grace(dp);
 	l2x_sa_destroy(old);
@@ -164,6 +173,20 @@ int l2x_ctl_sa_del(struct l2x_dp *dp, const struct l2x_ctl_sa_id *id, char *err,
 		return -rc;
 	}
 	l2x_sa_destroy(sa); /* after publish_in's grace period */
+	return 0;
+}
+
+int l2x_ctl_sa_update(struct l2x_dp *dp, const struct l2x_ctl_sa_update *u,
+		      char *err, size_t errlen)
+{
+	if (find(dp, u->spi, u->dir) == NULL) {
+		snprintf(err, errlen, "spi: no %s SA 0x%08x",
+			 u->dir == L2X_CTL_DIR_IN ? "inbound" : "outbound",
+			 u->spi);
+		return ENOENT;
+	}
+	if (u->dir == L2X_CTL_DIR_OUT)
+		move_peer(dp, u->peer_addr, u->peer_port);
 	return 0;
 }
 

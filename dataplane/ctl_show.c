@@ -124,10 +124,10 @@ static void mss_str(const struct l2x_dp_net *n, char *b, size_t len)
 
 static void show_networks(struct l2x_dp *dp, struct l2x_json *j)
 {
-	for (uint32_t i = 0; i < dp->n_net; i++) {
-		const struct l2x_dp_net *n = &dp->net[i];
+	for (uint32_t i = 0; i < dp->nets->n; i++) {
+		const struct l2x_dp_net *n = dp->nets->net[i];
 		struct l2x_fdb_stats s;
-		char mss[16];
+		char mss[16], gw[INET_ADDRSTRLEN + 16] = "-";
 
 		l2x_fdb_stats(n->fdb, NULL, 0, &s);
 		mss_str(n, mss, sizeof(mss));
@@ -140,6 +140,19 @@ static void show_networks(struct l2x_dp *dp, struct l2x_json *j)
 			 (enum l2x_config_encap)dp->cfg->tunnel.encap),
 		     0);
 		kstr(j, "mss_clamp", mss, 0);
+		if (n->gw_ip) {
+			char a[INET_ADDRSTRLEN];
+
+			inet_ntop(AF_INET, &n->gw_ip, a, sizeof(a));
+			snprintf(gw, sizeof(gw), "%s/%u", a,
+				 n->cfg.gateway.len);
+		}
+		kstr(j, "gateway", gw, 0);
+		kstr(j, "gw_side",
+		     n->gw_ip == 0		  ? "-"
+		     : n->gw_side == L2X_SIDE_LAN ? "local"
+						  : "remote",
+		     0);
 		knum(j, "macs", s.entries, 0);
 		puts_(j, "}");
 	}
@@ -182,13 +195,14 @@ static int show_macs(struct l2x_dp *dp, const char *net, struct l2x_json *j,
 	uint64_t now_s = l2x_dp_now_s(dp);
 	int found = 0;
 
-	for (uint32_t i = 0; i < dp->n_net; i++) {
-		struct macs_ctx x = {.j = j, .net = dp->net[i].name};
+	for (uint32_t i = 0; i < dp->nets->n; i++) {
+		const struct l2x_dp_net *n = dp->nets->net[i];
+		struct macs_ctx x = {.j = j, .net = n->name};
 
-		if (net[0] && strcmp(net, dp->net[i].name) != 0)
+		if (net[0] && strcmp(net, n->name) != 0)
 			continue;
 		found = 1;
-		l2x_fdb_walk(dp->net[i].fdb, now_s, mac_row, &x);
+		l2x_fdb_walk(n->fdb, now_s, mac_row, &x);
 	}
 	if (net[0] && !found) {
 		snprintf(err, errlen, "network: no extended network named %s",
@@ -261,13 +275,24 @@ static void show_stats(struct l2x_dp *dp, struct l2x_json *j)
 		kstr(j, "description", l2x_dp_cnt_text[i], 0);
 		puts_(j, "}");
 	}
+	row_begin(j);
+	kstr(j, "counter", "reloads", 1);
+	knum(j, "value", dp->reloads, 0);
+	kstr(j, "description", "configuration reloads applied", 0);
+	puts_(j, "}");
+	row_begin(j);
+	kstr(j, "counter", "reloads_refused", 1);
+	knum(j, "value", dp->reloads_refused, 0);
+	kstr(j, "description", "configuration reloads refused", 0);
+	puts_(j, "}");
 	/* The worker's MAC table counters are per lcore, not per network:
 	 * add them once, with the first table. */
-	for (uint32_t i = 0; i < dp->n_net; i++) {
+	for (uint32_t i = 0; i < dp->nets->n; i++) {
 		struct l2x_fdb_stats s;
 		uint64_t *d = (uint64_t *)&sum, *a = (uint64_t *)&s;
 
-		l2x_fdb_stats(dp->net[i].fdb, &dp->fdb_lc, i == 0 ? 1 : 0, &s);
+		l2x_fdb_stats(dp->nets->net[i]->fdb, &dp->fdb_lc,
+			      i == 0 ? 1 : 0, &s);
 		for (size_t k = 0; k < L2X_FDB_STAT_COUNT; k++)
 			d[k] += a[k];
 	}

@@ -28,6 +28,10 @@
 #define L2X_DP_REASM_DGRAMS 1024u
 #define L2X_DP_REASM_FRAGS 64u
 #define L2X_DP_EAL_ARGS 32
+/* Port MTU asked for: the largest frame an mbuf holds (wire.h). */
+#define L2X_DP_PORT_MTU (L2X_MAX_FRAME - RTE_ETHER_HDR_LEN - 4)
+/* ethdev's frame overhead over the MTU when a driver gives none. */
+#define L2X_DP_FRAME_OVERHEAD (RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN)
 
 const char *l2x_dp_drop_key[L2X_DP_D_MAX];
 const char *l2x_dp_drop_text[L2X_DP_D_MAX];
@@ -157,6 +161,11 @@ void l2x_dp_stop(struct l2x_dp *dp)
 	dp->stop = 1;
 }
 
+void l2x_dp_request_reload(struct l2x_dp *dp)
+{
+	dp->reload = 1;
+}
+
 /* --- arguments and EAL ---------------------------------------------------*/
 
 struct eal_args {
@@ -236,11 +245,13 @@ static void usage(FILE *f)
 /* --- ports ---------------------------------------------------------------*/
 
 static int port_up(struct l2x_dp *dp, const char *dev, bool promisc,
-		   uint16_t *out)
+		   uint16_t mtu, uint16_t *out)
 {
 	struct rte_eth_conf conf = {0};
+	struct rte_eth_dev_info info;
 	char name[L2X_CONFIG_DEVICE_LEN];
 	uint16_t p, nrx = L2X_DP_RING_DESC, ntx = L2X_DP_RING_DESC;
+	const char *what;
 	int rc;
 
 	dev_name(dev, name, sizeof(name));
@@ -249,22 +260,51 @@ static int port_up(struct l2x_dp *dp, const char *dev, bool promisc,
 		fprintf(stderr, "l2x-dataplane: %s: no such port\n", name);
 		return rc;
 	}
-	rc = rte_eth_dev_configure(p, 1, 1, &conf);
+	/* Jumbo frames: a VM MTU up to 9216 bridges whole (one segment per
+	 * mbuf, L2X_MBUF_ROOM). A port that cannot take that much gets its
+	 * largest MTU, and says so. */
+	what = "device info";
+	rc = rte_eth_dev_info_get(p, &info);
+	if (rc == 0) {
+		uint32_t by_len =
+		    info.max_rx_pktlen > L2X_DP_FRAME_OVERHEAD
+			? info.max_rx_pktlen - L2X_DP_FRAME_OVERHEAD
+			: RTE_ETHER_MIN_MTU;
+
+		by_len = RTE_MIN(by_len, (uint32_t)info.max_mtu);
+		conf.rxmode.mtu = (uint16_t)RTE_MIN(by_len, (uint32_t)mtu);
+		if (conf.rxmode.mtu < mtu)
+			fprintf(stderr,
+				"l2x-dataplane: %s: MTU %u, the largest the "
+				"port reports\n",
+				name, conf.rxmode.mtu);
+		what = "configure";
+		rc = rte_eth_dev_configure(p, 1, 1, &conf);
+	}
 	if (rc == 0)
 		rc = rte_eth_dev_adjust_nb_rx_tx_desc(p, &nrx, &ntx);
-	if (rc == 0)
+	if (rc == 0) {
+		what = "rx queue";
 		rc = rte_eth_rx_queue_setup(p, 0, nrx, rte_eth_dev_socket_id(p),
 					    NULL, dp->pool);
-	if (rc == 0)
+	}
+	if (rc == 0) {
+		what = "tx queue";
 		rc = rte_eth_tx_queue_setup(p, 0, ntx, rte_eth_dev_socket_id(p),
 					    NULL);
-	if (rc == 0)
+	}
+	if (rc == 0) {
+		what = "start";
 		rc = rte_eth_dev_start(p);
-	if (rc == 0 && promisc)
+	}
+	if (rc == 0 && promisc) {
+		what = "promiscuous mode";
 		rc = rte_eth_promiscuous_enable(p);
+	}
 	if (rc) {
-		fprintf(stderr, "l2x-dataplane: %s: port setup failed: %s\n",
-			name, rte_strerror(-rc));
+		fprintf(stderr,
+			"l2x-dataplane: %s: port setup (%s) failed: %s\n", name,
+			what, rte_strerror(-rc));
 		return rc;
 	}
 	*out = p;
@@ -272,71 +312,6 @@ static int port_up(struct l2x_dp *dp, const char *dev, bool promisc,
 }
 
 /* --- tables --------------------------------------------------------------*/
-
-static int nets_up(struct l2x_dp *dp)
-{
-	const struct l2x_config *c = dp->cfg;
-	enum l2x_encap encap = (enum l2x_encap)c->tunnel.encap;
-
-	memset(dp->vlan2net, 0xff, sizeof(dp->vlan2net));
-	for (uint32_t s = 0; s < L2X_DP_TID_SLOTS; s++)
-		dp->tid2net[s].net = L2X_DP_NO_NET;
-	for (uint32_t i = 0; i < c->n_networks; i++) {
-		const struct l2x_config_network *cn = &c->networks[i];
-		struct l2x_dp_net *n = &dp->net[i];
-		char fname[L2X_FDB_NAME_MAX];
-		uint32_t s;
-		int rc;
-
-		snprintf(n->name, sizeof(n->name), "%s", cn->name);
-		snprintf(fname, sizeof(fname), "l2xfdb%u",
-			 (unsigned int)(uint16_t)i);
-		n->vlan = cn->vlan;
-		n->tunnel_id = cn->tunnel_id;
-		if (cn->gateway.len != 0) {
-			n->gw_ip = rte_cpu_to_be_32(cn->gateway.addr);
-			n->gw_side = cn->gateway_side == L2X_CONFIG_GW_LOCAL
-					 ? L2X_SIDE_LAN
-					 : L2X_SIDE_TUNNEL;
-		}
-		if (cn->mss_clamp == L2X_CONFIG_MSS_AUTO) {
-			n->clamp = true;
-			n->mss = dp->plan.mss;
-		} else if (cn->mss_clamp != L2X_CONFIG_MSS_OFF) {
-			n->clamp = true;
-			n->mss.ipv4 = cn->mss_clamp;
-			n->mss.ipv6 = (uint16_t)(cn->mss_clamp - 20);
-		}
-		rc = l2x_inner_tmpl_init(&n->inner, encap, cn->tunnel_id,
-					 dp->inner_local, dp->inner_remote);
-		if (rc == 0)
-			rc = l2x_fdb_create(
-			    &(struct l2x_fdb_prm){
-				.name = fname,
-				.capacity =
-				    RTE_MAX(cn->mac_limit,
-					    (uint32_t)L2X_FDB_CAPACITY_MIN),
-				.mac_limit = cn->mac_limit,
-				.aging_s = c->bridge.aging,
-				.socket = SOCKET_ID_ANY,
-				.qsbr = dp->qsbr,
-			    },
-			    &n->fdb);
-		if (rc) {
-			fprintf(stderr, "l2x-dataplane: network %s: %s\n",
-				n->name, strerror(-rc));
-			return rc;
-		}
-		dp->n_net = i + 1;
-		dp->vlan2net[cn->vlan] = (uint16_t)i;
-		s = (cn->tunnel_id * 0x9e3779b1u) >> 22;
-		while (dp->tid2net[s].net != L2X_DP_NO_NET)
-			s = (s + 1) & (L2X_DP_TID_SLOTS - 1);
-		dp->tid2net[s].tid = cn->tunnel_id;
-		dp->tid2net[s].net = (uint16_t)i;
-	}
-	return 0;
-}
 
 static int sas_up(struct l2x_dp *dp)
 {
@@ -419,9 +394,16 @@ static int tables_up(struct l2x_dp *dp)
 	dp->qsbr = rte_zmalloc("l2x_qsbr", qsz, RTE_CACHE_LINE_SIZE);
 	if (dp->qsbr == NULL || rte_rcu_qsbr_init(dp->qsbr, RTE_MAX_LCORE))
 		return -ENOMEM;
-	rc = nets_up(dp);
-	if (rc)
-		return rc;
+	{
+		char err[L2X_CONFIG_ERR_LEN];
+
+		rc = l2x_dp_nets_set(dp, c->networks, c->n_networks, err,
+				     sizeof(err));
+		if (rc) {
+			fprintf(stderr, "l2x-dataplane: %s\n", err);
+			return -rc;
+		}
+	}
 	rc = sas_up(dp);
 	if (rc)
 		return rc;
@@ -542,6 +524,7 @@ int l2x_dp_setup(struct l2x_dp *dp, int argc, char **argv)
 	if (cfg == NULL)
 		return -1;
 	dp->cfg = cfg;
+	snprintf(dp->cfg_path, sizeof(dp->cfg_path), "%s", path);
 	if (l2x_config_load(path, cfg, &err) != 0) {
 		fprintf(stderr, "%s\n", err.msg);
 		return -1;
@@ -580,15 +563,19 @@ int l2x_dp_setup(struct l2x_dp *dp, int argc, char **argv)
 			rte_strerror(rte_errno));
 		return -1;
 	}
-	if (port_up(dp, cfg->ports.lan.device, true, &dp->lan_port) ||
-	    port_up(dp, cfg->ports.uplink.device, false, &dp->up_port))
+	if (port_up(dp, cfg->ports.lan.device, true, L2X_DP_PORT_MTU,
+		    &dp->lan_port) ||
+	    port_up(dp, cfg->ports.uplink.device, false, L2X_DP_PORT_MTU,
+		    &dp->up_port))
 		return -1;
 	dp->ports_up = 2;
 	{
 		char tap[32];
 
 		snprintf(tap, sizeof(tap), "net_tap0");
-		if (port_up(dp, tap, false, &dp->tap_port))
+		/* the kernel sees the uplink's MTU (IKE sizes by it) */
+		if (port_up(dp, tap, false, cfg->ports.uplink.mtu,
+			    &dp->tap_port))
 			return -1;
 		dp->ports_up = 3;
 	}
@@ -620,8 +607,13 @@ void l2x_dp_teardown(struct l2x_dp *dp)
 	l2x_nh_destroy(dp->nh);
 	if (dp->ka_fd >= 0)
 		close(dp->ka_fd);
-	for (uint32_t i = 0; i < dp->n_net; i++)
-		l2x_fdb_destroy(dp->net[i].fdb);
+	if (dp->nets) {
+		for (uint32_t i = 0; i < dp->nets->n; i++) {
+			l2x_fdb_destroy(dp->nets->net[i]->fdb);
+			rte_free(dp->nets->net[i]);
+		}
+		rte_free(dp->nets);
+	}
 	l2x_reasm_destroy(dp->reasm);
 	t = l2x_sa_table_swap(&dp->sa_table, NULL);
 	l2x_sa_table_destroy(t);

@@ -36,8 +36,10 @@
  *    replay state, the reassembly table, and nat_req (a mailbox: the
  *    latest authenticated peer address and port, taken by the control
  *    thread, which applies it to the outer template).
- *  - Everything else (networks, templates, VLAN map) is read-only after
- *    setup.
+ *  - The network set (dp->nets) is replaced as a whole by the control
+ *    thread (setup, NET_ADD, NET_DEL, reload) and freed with the removed
+ *    networks after a grace period; the worker loads it once per poll.
+ *  - Everything else (templates, ports) is read-only after setup.
  */
 #ifndef L2X_DP_H
 #define L2X_DP_H
@@ -63,6 +65,8 @@
 /* NAT-T keepalive period (RFC 3948 section 2.3 suggests 20 s; we also use
  * it to make the kernel resolve the next hop, so it is short). */
 #define L2X_DP_KEEPALIVE_S 5
+/* BUM policer burst: 50 ms of bum_pps, at least this many frames. */
+#define L2X_DP_BUM_BURST_MIN 64u
 /* Exception path (to the kernel tap): packets per second and burst. */
 #define L2X_DP_EXC_PPS 2000
 #define L2X_DP_EXC_BURST 256
@@ -70,6 +74,7 @@
 /* The dataplane's own drop reasons: _(SYM, key, "text"). */
 #define l2x_foreach_dp_drop(_)                                              \
 	_(UNKNOWN_VLAN, "unknown_vlan", "VLAN not extended")                \
+	_(NO_NETWORK, "no_network", "no network on the access LAN port")    \
 	_(UNTAGGED, "untagged", "untagged frame on a trunk LAN port")       \
 	_(TAGGED, "tagged", "tagged frame on an access LAN port")           \
 	_(SHORT, "short", "frame shorter than its headers")                 \
@@ -156,7 +161,12 @@ extern const char *l2x_dp_drop_text[L2X_DP_D_MAX];
 extern const char *const l2x_dp_cnt_key[L2X_DP_CNT_MAX];
 extern const char *const l2x_dp_cnt_text[L2X_DP_CNT_MAX];
 
-/* One extended network. Read-only after setup but for the fdb. */
+/*
+ * One extended network. Created by the control thread (setup, NET_ADD,
+ * reload) and never changed afterwards but for its MAC table and the
+ * gateway mailbox; freed after an RCU grace period once no published
+ * network set holds it.
+ */
 struct l2x_dp_net {
 	char name[L2X_CONFIG_NAME_LEN];
 	uint16_t vlan;
@@ -171,12 +181,42 @@ struct l2x_dp_net {
 	 * (DUP_GATEWAY); one from gw_side pins its sender MAC there. */
 	rte_be32_t gw_ip;
 	enum l2x_side gw_side;
+	/* The network as configured (file or NET_ADD; mac_limit effective):
+	 * what a reload compares. Control thread. */
+	struct l2x_config_network cfg;
+	uint64_t gw_pinned; /* control thread: pinned fdb key, 0: none */
+	/* Worker -> control mailbox: the gateway MAC seen in a legitimate
+	 * ARP (l2x_dp_gw_word), taken by the control thread, which pins it
+	 * in the fdb (L2X_FDB_F_GATEWAY). gw_seen is the worker's last
+	 * posted word. */
+	uint64_t gw_req __rte_cache_aligned;
+	uint64_t gw_seen;
+	/* The worker's BUM policers (bridge.bum_pps), one per side the
+	 * floods come from (enum l2x_side). Worker only. */
+	struct l2x_fdb_tb bum[2];
 };
 
+/*
+ * The set of extended networks the worker sees: immutable once published
+ * (dp->nets, one atomic pointer), replaced as a whole by the control
+ * thread (l2x_dp_nets_set) so that adding or removing one network never
+ * touches the others' entries or MAC tables. The worker loads the pointer
+ * once per poll round.
+ */
 #define L2X_DP_NO_NET 0xffffu
+#define L2X_DP_TID_SLOTS 1024u /* > 2 * L2X_CONFIG_NETWORKS_MAX, power 2 */
+struct l2x_dp_nets {
+	uint32_t n;
+	struct l2x_dp_net *net[L2X_CONFIG_NETWORKS_MAX];
+	uint16_t vlan2net[4096]; /* VLAN id -> index in net[] */
+	struct {
+		uint32_t tid;
+		uint16_t net; /* L2X_DP_NO_NET: empty */
+	} tid2net[L2X_DP_TID_SLOTS];
+};
+
 /* Inbound SAs at once (static and SA_ADD): two per rekey overlap. */
 #define L2X_DP_SA_IN_MAX 64u
-#define L2X_DP_TID_SLOTS 1024u /* > 2 * L2X_CONFIG_NETWORKS_MAX, power 2 */
 
 struct l2x_ctl;
 struct l2x_nh;
@@ -193,13 +233,9 @@ struct l2x_dp {
 	rte_be32_t inner_local, inner_remote;
 	struct rte_ether_addr up_mac;
 	struct l2x_mtu_plan plan;
-	struct l2x_dp_net net[L2X_CONFIG_NETWORKS_MAX];
-	uint32_t n_net;
-	uint16_t vlan2net[4096];
-	struct {
-		uint32_t tid;
-		uint16_t net; /* L2X_DP_NO_NET: empty */
-	} tid2net[L2X_DP_TID_SLOTS];
+	/* The extended networks: published (atomic pointer), replaced by
+	 * the control thread, freed after a QSBR grace period. */
+	struct l2x_dp_nets *nets;
 	/* SAs: the control thread replaces them (static SAs at setup, SA_ADD
 	 * and SA_DEL later) and frees the old ones after a QSBR grace
 	 * period; the worker loads sa_out and sa_table once per burst. */
@@ -215,17 +251,12 @@ struct l2x_dp {
 	uint8_t nh_ok;		     /* release/acquire */
 	volatile int stop;	     /* set by a signal: everybody stops */
 	uint64_t nat_req __rte_cache_aligned; /* worker -> control mailbox */
-	/* Per network, worker -> control mailbox: the gateway MAC seen in a
-	 * legitimate ARP (l2x_dp_gw_word), taken by the control thread,
-	 * which pins it in the fdb (L2X_FDB_F_GATEWAY). */
-	uint64_t gw_req[L2X_CONFIG_NETWORKS_MAX];
 
 	/* --- worker only ---------------------------------------------------*/
 	struct l2x_reasm *reasm;
 	struct l2x_fdb_lcore fdb_lc;
 	struct l2x_fdb_tb exc_tb;
 	uint64_t nat_seen; /* last address/port posted, as in nat_req */
-	uint64_t gw_seen[L2X_CONFIG_NETWORKS_MAX]; /* last posted, gw_req */
 	struct l2x_dp_stats st;
 
 	/* --- control thread only -------------------------------------------*/
@@ -237,7 +268,10 @@ struct l2x_dp {
 	rte_be32_t nh_ip;
 	struct rte_ether_addr nh_mac;
 	uint64_t nat_updates;
-	uint64_t gw_pinned[L2X_CONFIG_NETWORKS_MAX]; /* fdb key, 0: none */
+	uint32_t net_serial;		    /* names the MAC tables apart */
+	char cfg_path[L2X_CONFIG_PATH_LEN]; /* what a reload reads */
+	volatile int reload;		    /* set by SIGHUP */
+	uint64_t reloads, reloads_refused;
 };
 
 /* NAT mailbox word: valid bit, address (network order) and port (host). */
@@ -266,12 +300,37 @@ int l2x_dp_run(struct l2x_dp *dp);
 /* Ask every thread to stop. Async-signal-safe. */
 void l2x_dp_stop(struct l2x_dp *dp);
 
+/* Ask the control thread to reload the configuration. Async-signal-safe. */
+void l2x_dp_request_reload(struct l2x_dp *dp);
+
 /* Stop ports, free everything, wipe keys, unlink the socket. Main. */
 void l2x_dp_teardown(struct l2x_dp *dp);
 
 /* The worker (fwd.c): lcore_function_t for rte_eal_remote_launch, arg is
  * the struct l2x_dp. Returns 0 when dp->stop is set. */
 int l2x_fwd_main(void *arg);
+
+/*
+ * Make the running networks exactly want[0..n): a network whose name and
+ * settings are unchanged keeps its entry and MAC table; a changed one is
+ * replaced (its MACs are learned again); the others are removed or
+ * created. All or nothing: the whole set is checked (unique names, VLANs
+ * and tunnel ids, the VXLAN VNI range, one network on an access port, at
+ * most L2X_CONFIG_NETWORKS_MAX) and every new table made before one
+ * atomic switch; on error nothing changed. Returns 0, or a positive errno
+ * (EINVAL, EEXIST, ENOSPC, ENOMEM) with a sentence in err. Waits for an
+ * RCU grace period of the worker before freeing. Control thread (dp_net.c).
+ */
+int l2x_dp_nets_set(struct l2x_dp *dp, const struct l2x_config_network *want,
+		    uint32_t n, char *err, size_t errlen);
+
+/* Re-read the configuration file and apply it (SIGHUP, CONFIG_RELOAD):
+ * the networks as l2x_dp_nets_set(); anything else that differs from the
+ * running configuration (ports, addresses, lcores, the peer, the tunnel,
+ * static SAs) refuses the whole reload, which a restart applies. Returns
+ * 0, or a positive errno with a sentence in err; on error the running
+ * configuration stays. Control thread (dp_net.c). */
+int l2x_dp_reload(struct l2x_dp *dp, char *err, size_t errlen);
 
 /* Sum of the counters (all lcores). Control thread. */
 void l2x_dp_stats_sum(const struct l2x_dp *dp, struct l2x_dp_stats *out);

@@ -100,29 +100,46 @@ static void nat_follow(struct l2x_dp *dp)
  * MAC changed (failover) replaces the old entry, which is removed. */
 static void gw_pin(struct l2x_dp *dp, uint64_t now_s)
 {
-	for (uint32_t i = 0; i < dp->n_net; i++) {
-		struct l2x_dp_net *n = &dp->net[i];
+	for (uint32_t i = 0; i < dp->nets->n; i++) {
+		struct l2x_dp_net *n = dp->nets->net[i];
 		uint64_t w, key;
 		struct rte_ether_addr mac;
 
 		if (n->gw_ip == 0)
 			continue;
-		w = __atomic_exchange_n(&dp->gw_req[i], 0, __ATOMIC_ACQUIRE);
+		w = __atomic_exchange_n(&n->gw_req, 0, __ATOMIC_ACQUIRE);
 		if (!(w & L2X_DP_GW_VALID))
 			continue;
 		key = w & ~L2X_DP_GW_VALID;
-		if (key == dp->gw_pinned[i])
+		if (key == n->gw_pinned)
 			continue;
-		if (dp->gw_pinned[i] != 0) {
-			l2x_fdb_key_mac(dp->gw_pinned[i], &mac);
+		if (n->gw_pinned != 0) {
+			l2x_fdb_key_mac(n->gw_pinned, &mac);
 			(void)l2x_fdb_del(n->fdb, &mac);
-			dp->gw_pinned[i] = 0;
+			n->gw_pinned = 0;
 		}
 		l2x_fdb_key_mac(key, &mac);
 		if (l2x_fdb_add_static(n->fdb, &mac, n->gw_side,
 				       L2X_FDB_F_GATEWAY, now_s) == 0)
-			dp->gw_pinned[i] = key;
+			n->gw_pinned = key;
 	}
+}
+
+/* SIGHUP: reload the configuration file; the outcome goes to the log
+ * (CONFIG_RELOAD on the control socket answers it instead). */
+static void reload(struct l2x_dp *dp)
+{
+	char err[L2X_CONFIG_ERR_LEN + 128];
+
+	if (l2x_dp_reload(dp, err, sizeof(err)) == 0)
+		printf("l2x-dataplane: reloaded %s: %u networks\n",
+		       dp->cfg_path, dp->nets->n);
+	else
+		fprintf(stderr,
+			"l2x-dataplane: %s; the running configuration "
+			"stays\n",
+			err);
+	fflush(stdout);
 }
 
 /* Read the next hop's MAC; publish it when it changed. Returns whether
@@ -161,7 +178,7 @@ int l2x_dp_run(struct l2x_dp *dp)
 	}
 	printf("l2x-dataplane: %s up: %u networks, tap %s, control socket "
 	       "%s\n",
-	       dp->cfg->appliance.name, dp->n_net, dp->tap_name,
+	       dp->cfg->appliance.name, dp->nets->n, dp->tap_name,
 	       dp->cfg->dataplane.control_socket);
 	fflush(stdout);
 	while (!dp->stop) {
@@ -171,11 +188,15 @@ int l2x_dp_run(struct l2x_dp *dp)
 		l2x_ctl_poll(dp->ctl, dp, L2X_LOOP_MS);
 		now_s = l2x_dp_now_s(dp);
 		now_ms = rte_get_tsc_cycles() / (dp->hz / 1000);
-		for (uint32_t i = 0; i < dp->n_net; i++)
-			l2x_fdb_drain(dp->net[i].fdb, now_s);
+		if (dp->reload) {
+			dp->reload = 0;
+			reload(dp);
+		}
+		for (uint32_t i = 0; i < dp->nets->n; i++)
+			l2x_fdb_drain(dp->nets->net[i]->fdb, now_s);
 		if (now_s != last_age) {
-			for (uint32_t i = 0; i < dp->n_net; i++)
-				l2x_fdb_age(dp->net[i].fdb, now_s);
+			for (uint32_t i = 0; i < dp->nets->n; i++)
+				l2x_fdb_age(dp->nets->net[i]->fdb, now_s);
 			last_age = now_s;
 		}
 		gw_pin(dp, now_s);

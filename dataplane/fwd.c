@@ -66,16 +66,16 @@ static void tx(struct l2x_dp *dp, struct bin *b, uint16_t port,
 		drop(dp, b, m[sent], L2X_DP_DROP_TX_FULL);
 }
 
-static inline uint16_t tid_lookup(const struct l2x_dp *dp, uint32_t tid)
+static inline uint16_t tid_lookup(const struct l2x_dp_nets *ns, uint32_t tid)
 {
 	uint32_t i = (tid * 0x9e3779b1u) >> 22; /* 1024 slots */
 
 	for (uint32_t d = 0; d < L2X_DP_TID_SLOTS; d++) {
 		uint32_t s = (i + d) & (L2X_DP_TID_SLOTS - 1);
-		if (dp->tid2net[s].net == L2X_DP_NO_NET)
+		if (ns->tid2net[s].net == L2X_DP_NO_NET)
 			return L2X_DP_NO_NET;
-		if (dp->tid2net[s].tid == tid)
-			return dp->tid2net[s].net;
+		if (ns->tid2net[s].tid == tid)
+			return ns->tid2net[s].net;
 	}
 	return L2X_DP_NO_NET;
 }
@@ -86,9 +86,11 @@ static inline uint16_t tid_lookup(const struct l2x_dp *dp, uint32_t tid)
  * the bin. Returns how many remain, compacted in m.
  */
 static unsigned int bridge(struct l2x_dp *dp, struct bin *b,
-			   const struct l2x_dp_net *net, struct rte_mbuf **m,
-			   unsigned int n, enum l2x_side side, uint64_t now_s)
+			   struct l2x_dp_net *net, struct rte_mbuf **m,
+			   unsigned int n, enum l2x_side side, uint64_t now,
+			   uint64_t now_s)
 {
+	uint64_t over;
 	/* zeroed: gcc 12 cannot see that the loop below fills [0, n) */
 	uint64_t src[L2X_DP_BURST] = {0}, dst[L2X_DP_BURST] = {0}, bad, same;
 	uint8_t why[L2X_DP_BURST], fwd[L2X_DP_BURST];
@@ -105,12 +107,15 @@ static unsigned int bridge(struct l2x_dp *dp, struct bin *b,
 	bad =
 	    l2x_fdb_learn_bulk(net->fdb, src, n, side, now_s, &dp->fdb_lc, why);
 	same = l2x_fdb_forward_bulk(net->fdb, side, dst, n, fwd);
+	over = l2x_fdb_bum_police(&net->bum[side], now, fwd, n);
 	for (unsigned int i = 0; i < n; i++) {
 		if (bad & (1ull << i))
 			drop(dp, b, m[i], L2X_DP_D_FDB + why[i]);
 		else if (same & (1ull << i))
 			drop(dp, b, m[i],
 			     L2X_DP_D_FDB + L2X_FDB_DROP_SAME_SIDE);
+		else if (over & (1ull << i))
+			drop(dp, b, m[i], L2X_DP_D_FDB + L2X_FDB_DROP_BUM_RATE);
 		else
 			m[k++] = m[i];
 	}
@@ -155,11 +160,10 @@ static inline bool arp_sender(const uint8_t *p, uint32_t len, rte_be32_t *spa,
  * to the control thread, which pins it (gw_req). IPv6 neighbour discovery
  * is not checked. Returns how many remain, compacted in m.
  */
-static unsigned int gw_filter(struct l2x_dp *dp, struct bin *b, uint16_t ni,
-			      struct rte_mbuf **m, unsigned int n,
-			      enum l2x_side side)
+static unsigned int gw_filter(struct l2x_dp *dp, struct bin *b,
+			      struct l2x_dp_net *net, struct rte_mbuf **m,
+			      unsigned int n, enum l2x_side side)
 {
-	const struct l2x_dp_net *net = &dp->net[ni];
 	unsigned int k = 0;
 
 	if (net->gw_ip == 0)
@@ -183,9 +187,9 @@ static unsigned int gw_filter(struct l2x_dp *dp, struct bin *b, uint16_t ni,
 		    rte_is_valid_assigned_ether_addr(sha)) {
 			uint64_t w = l2x_dp_gw_word(l2x_fdb_key(sha));
 
-			if (w != dp->gw_seen[ni]) {
-				dp->gw_seen[ni] = w;
-				__atomic_store_n(&dp->gw_req[ni], w,
+			if (w != net->gw_seen) {
+				net->gw_seen = w;
+				__atomic_store_n(&net->gw_req, w,
 						 __ATOMIC_RELEASE);
 			}
 		}
@@ -197,7 +201,8 @@ static unsigned int gw_filter(struct l2x_dp *dp, struct bin *b, uint16_t ni,
 /* Read and remove the 802.1Q tag of a LAN frame; returns the network
  * index, or a drop reason with the top bit set. */
 #define L2X_FWD_DROP_BIT 0x10000u
-static uint32_t lan_classify(const struct l2x_dp *dp, struct rte_mbuf *m)
+static uint32_t lan_classify(const struct l2x_dp *dp,
+			     const struct l2x_dp_nets *ns, struct rte_mbuf *m)
 {
 	bool tagged = false;
 	uint16_t vid = 0;
@@ -227,13 +232,16 @@ static uint32_t lan_classify(const struct l2x_dp *dp, struct rte_mbuf *m)
 			rte_pktmbuf_adj(m, sizeof(*v));
 		}
 	}
-	if (!dp->trunk)
-		return tagged ? L2X_FWD_DROP_BIT | L2X_DP_DROP_TAGGED : 0;
+	if (!dp->trunk) {
+		if (tagged)
+			return L2X_FWD_DROP_BIT | L2X_DP_DROP_TAGGED;
+		return ns->n ? 0 : L2X_FWD_DROP_BIT | L2X_DP_DROP_NO_NETWORK;
+	}
 	if (!tagged)
 		return L2X_FWD_DROP_BIT | L2X_DP_DROP_UNTAGGED;
-	if (dp->vlan2net[vid] == L2X_DP_NO_NET)
+	if (ns->vlan2net[vid] == L2X_DP_NO_NET)
 		return L2X_FWD_DROP_BIT | L2X_DP_DROP_UNKNOWN_VLAN;
-	return dp->vlan2net[vid];
+	return ns->vlan2net[vid];
 }
 
 /* Encapsulate the bridged frames of one network for the tunnel: MSS
@@ -334,8 +342,9 @@ static inline uint16_t next_group(uint16_t nix[], struct rte_mbuf **m,
 }
 
 /* LAN -> tunnel, one received burst. */
-static void lan_burst(struct l2x_dp *dp, struct bin *b, struct rte_mbuf **m,
-		      unsigned int n, uint64_t now_s)
+static void lan_burst(struct l2x_dp *dp, const struct l2x_dp_nets *ns,
+		      struct bin *b, struct rte_mbuf **m, unsigned int n,
+		      uint64_t now, uint64_t now_s)
 {
 	uint16_t nix[L2X_DP_BURST];
 	struct rte_mbuf *grp[L2X_DP_BURST], *enc[L2X_DP_BURST];
@@ -343,7 +352,7 @@ static void lan_burst(struct l2x_dp *dp, struct bin *b, struct rte_mbuf **m,
 
 	dp->st.cnt[L2X_DP_CNT_rx_lan] += n;
 	for (unsigned int i = 0; i < n; i++) {
-		uint32_t r = lan_classify(dp, m[i]);
+		uint32_t r = lan_classify(dp, ns, m[i]);
 
 		if (r & L2X_FWD_DROP_BIT) {
 			drop(dp, b, m[i], r & ~L2X_FWD_DROP_BIT);
@@ -356,9 +365,11 @@ static void lan_burst(struct l2x_dp *dp, struct bin *b, struct rte_mbuf **m,
 		unsigned int ng;
 		uint16_t cur = next_group(nix, m, &k, grp, &ng);
 
-		ng = gw_filter(dp, b, cur, grp, ng, L2X_SIDE_LAN);
-		ng = bridge(dp, b, &dp->net[cur], grp, ng, L2X_SIDE_LAN, now_s);
-		inner_encap(dp, b, &dp->net[cur], grp, ng, enc, &ne);
+		struct l2x_dp_net *net = ns->net[cur];
+
+		ng = gw_filter(dp, b, net, grp, ng, L2X_SIDE_LAN);
+		ng = bridge(dp, b, net, grp, ng, L2X_SIDE_LAN, now, now_s);
+		inner_encap(dp, b, net, grp, ng, enc, &ne);
 	}
 	to_uplink(dp, b, enc, ne);
 }
@@ -411,8 +422,9 @@ static void to_lan(struct l2x_dp *dp, struct bin *b,
 }
 
 /* Decrypted packets: inner headers off, network, bridge, LAN. */
-static void from_tunnel(struct l2x_dp *dp, struct bin *b, struct rte_mbuf **m,
-			unsigned int n, uint64_t now_s)
+static void from_tunnel(struct l2x_dp *dp, const struct l2x_dp_nets *ns,
+			struct bin *b, struct rte_mbuf **m, unsigned int n,
+			uint64_t now, uint64_t now_s)
 {
 	uint16_t nix[L2X_DP_BURST];
 	struct rte_mbuf *grp[L2X_DP_BURST];
@@ -433,7 +445,7 @@ static void from_tunnel(struct l2x_dp *dp, struct bin *b, struct rte_mbuf **m,
 			drop(dp, b, m[i], L2X_DP_DROP_INNER_ENDPOINT);
 			continue;
 		}
-		ni = tid_lookup(dp, ii.tunnel_id);
+		ni = tid_lookup(ns, ii.tunnel_id);
 		if (ni == L2X_DP_NO_NET) {
 			drop(dp, b, m[i], L2X_DP_DROP_UNKNOWN_TUNNEL);
 			continue;
@@ -448,10 +460,11 @@ static void from_tunnel(struct l2x_dp *dp, struct bin *b, struct rte_mbuf **m,
 		unsigned int ng;
 		uint16_t cur = next_group(nix, m, &k, grp, &ng);
 
-		ng = gw_filter(dp, b, cur, grp, ng, L2X_SIDE_TUNNEL);
-		ng = bridge(dp, b, &dp->net[cur], grp, ng, L2X_SIDE_TUNNEL,
-			    now_s);
-		to_lan(dp, b, &dp->net[cur], grp, ng);
+		struct l2x_dp_net *net = ns->net[cur];
+
+		ng = gw_filter(dp, b, net, grp, ng, L2X_SIDE_TUNNEL);
+		ng = bridge(dp, b, net, grp, ng, L2X_SIDE_TUNNEL, now, now_s);
+		to_lan(dp, b, net, grp, ng);
 	}
 }
 
@@ -519,8 +532,9 @@ static bool up_classify(struct l2x_dp *dp, struct bin *b, struct rte_mbuf **mp,
 }
 
 /* Tunnel -> LAN, one received uplink burst. */
-static void uplink_burst(struct l2x_dp *dp, struct bin *b, struct rte_mbuf **m,
-			 unsigned int n, uint64_t now, uint64_t now_s)
+static void uplink_burst(struct l2x_dp *dp, const struct l2x_dp_nets *ns,
+			 struct bin *b, struct rte_mbuf **m, unsigned int n,
+			 uint64_t now, uint64_t now_s)
 {
 	struct rte_mbuf *esp[L2X_DP_BURST], *tapq[L2X_DP_BURST];
 	struct l2x_sa *sa_out[L2X_DP_BURST];
@@ -556,7 +570,7 @@ static void uplink_burst(struct l2x_dp *dp, struct bin *b, struct rte_mbuf **m,
 			__atomic_store_n(&dp->nat_req, w, __ATOMIC_RELEASE);
 		}
 	}
-	from_tunnel(dp, b, esp, good, now_s);
+	from_tunnel(dp, ns, b, esp, good, now, now_s);
 }
 
 /* What the kernel sends on the tap goes out of the uplink as it is. */
@@ -581,17 +595,21 @@ int l2x_fwd_main(void *arg)
 	}
 	while (!dp->stop) {
 		uint64_t now = rte_get_tsc_cycles(), now_s = now / dp->hz;
+		/* one network set per round; the quiescent state below
+		 * releases it */
+		const struct l2x_dp_nets *ns =
+		    __atomic_load_n(&dp->nets, __ATOMIC_ACQUIRE);
 		uint16_t n, total = 0;
 
 		n = rte_eth_rx_burst(dp->lan_port, 0, m, L2X_DP_BURST);
 		if (n) {
-			lan_burst(dp, &b, m, n, now_s);
+			lan_burst(dp, ns, &b, m, n, now, now_s);
 			bin_flush(&b);
 			total += n;
 		}
 		n = rte_eth_rx_burst(dp->up_port, 0, m, L2X_DP_BURST);
 		if (n) {
-			uplink_burst(dp, &b, m, n, now, now_s);
+			uplink_burst(dp, ns, &b, m, n, now, now_s);
 			bin_flush(&b);
 			total += n;
 		}

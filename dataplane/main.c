@@ -19,8 +19,10 @@ static struct l2x_dp the_dp;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	l2x_dp_stop(&the_dp);
+	if (sig == SIGHUP)
+		l2x_dp_request_reload(&the_dp);
+	else
+		l2x_dp_stop(&the_dp);
 }
 
 int main(int argc, char **argv)
@@ -33,6 +35,7 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	rc = l2x_dp_setup(&the_dp, argc, argv);

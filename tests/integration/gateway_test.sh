@@ -24,6 +24,9 @@
 #  - B misconfigured as an owner too (gateway_side local): brg's ARPs now
 #    cross the tunnel, and A drops every one on the tunnel -> LAN path;
 #    a100 still has agw's MAC for the gateway.
+#  - a storm of 1500 broadcasts from site A with bridge.bum_pps 200 at A:
+#    A drops the excess as fdb.bum_rate (the burst of 64 and 200/s pass),
+#    while a ping across loses nothing.
 # IPv6 neighbour discovery is not covered (the dataplane checks ARP only).
 #
 # Usage (root): DATAPLANE=... L2XCTL=... VLANSW=... bash
@@ -55,11 +58,13 @@ topo_vm brg b
 topo_switch a a100:100 a200:200 agw:100
 topo_switch b b100:100 b200:200 brg:100
 
-configs() { # B-SIDE: A owns the gateway, B says B-SIDE
+configs() { # B-SIDE: A owns the gateway, B says B-SIDE; A floods 200/s
 	topo_configs &&
 		topo_config_gateway a "$GW/24" local &&
 		topo_config_gateway b "$GW/24" "$1" &&
-		topo_config_aging a 10 && topo_config_aging b 10
+		topo_config_aging a 10 && topo_config_aging b 10 &&
+		sed -i 's/^bridge: { aging: 10 }$/bridge: { aging: 10, bum_pps: 200 }/' \
+			"$TMP/a.yaml" && grep -q "bum_pps: 200" "$TMP/a.yaml"
 }
 check "configurations: gateway $GW/24 at A (local at A, remote at B)" \
 	configs remote
@@ -181,6 +186,32 @@ check "the pinned gateway entries do not age (A)" \
 	mac_row a "$GW_MAC" lan static,gateway
 check "the pinned gateway entries do not age (B)" \
 	mac_row b "$GW_MAC" tunnel static,gateway
+
+# --- a broadcast storm is policed (bridge.bum_pps 200 at A) ----------------
+cat >"$TMP/storm.py" <<EOF
+from scapy.all import Ether, Raw, sendp
+sendp(Ether(src="$IDLE_MAC", dst="ff:ff:ff:ff:ff:ff", type=0x88b5) /
+      Raw(b"storm" * 8), iface="eth0", count=1500, inter=0, verbose=False)
+EOF
+storm() {
+	local d0 d1 t0 t1 pp
+	d0=$(topo_drops a fdb.bum_rate)
+	t0=$(topo_counter a to_tunnel)
+	ip netns exec "${P}a100" ping -n -q -i 0.05 -c 40 -W 1 198.19.100.2 \
+		>"$TMP/storm-ping.log" 2>&1 &
+	pp=$!
+	ip netns exec "${P}a100" "$PY" "$TMP/storm.py" || return 1
+	wait "$pp"
+	d1=$(topo_drops a fdb.bum_rate)
+	t1=$(topo_counter a to_tunnel)
+	echo "fdb.bum_rate $d0 -> $d1, to_tunnel $t0 -> $t1"
+	cat "$TMP/storm-ping.log"
+	# 1500 sent: at most the burst (64) and 200/s went through
+	[ $((d1 - d0)) -ge 500 ] && [ $((d1 - d0)) -le 1500 ] &&
+		grep -q " 0% packet loss" "$TMP/storm-ping.log"
+}
+check "1500 broadcasts: A drops the excess as fdb.bum_rate, pings unharmed" \
+	storm
 
 # --- B misconfigured as an owner: A drops what comes from the tunnel -------
 # Both restart (static SAs: a fresh sequence needs a fresh replay window).

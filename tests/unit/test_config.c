@@ -510,6 +510,12 @@ static const struct bad bad_cases[] = {
      {{"aging: 300", "aging: 9"}},
      "t.yaml:22: bridge.aging: 9 is outside 10..1000000"},
     {IKE,
+     {{"aging: 300", "aging: 300, bum_pps: 100000001"}},
+     "t.yaml:22: bridge.bum_pps: 100000001 is outside 0..100000000"},
+    {IKE,
+     {{"mac_limit: 1024 }", "mac_limit: 1024, bum_pps: -1 }"}},
+     "t.yaml:25: networks[1].bum_pps: -1 is outside 0..100000000"},
+    {IKE,
      {{"mode: trunk", "mode: access"}},
      "t.yaml:8: ports.lan.mode: access carries exactly one network, "
      "networks has 2"},
@@ -735,7 +741,7 @@ static const struct bad bad_cases[] = {
     {IKE,
      {{"vlan: 100,", "vlann: 100,"}},
      "t.yaml:24: networks[0].vlann: unknown key (allowed here: name, vlan, "
-     "tunnel_id, gateway, gateway_side, mss_clamp, mac_limit)"},
+     "tunnel_id, gateway, gateway_side, mss_clamp, mac_limit, bum_pps)"},
     {IKE,
      {{"main: 0", "mian: 0"}},
      "t.yaml:3: dataplane.lcores.mian: unknown key (allowed here: main, "
@@ -750,7 +756,8 @@ static const struct bad bad_cases[] = {
      "memory_mb, no_huge, control_socket)"},
     {IKE,
      {{"bridge: {", "bridge: { '': 1,"}},
-     "t.yaml:22: bridge.'': unknown key (allowed here: aging, mac_limit)"},
+     "t.yaml:22: bridge.'': unknown key (allowed here: aging, mac_limit, "
+     "bum_pps)"},
     {IKE,
      {{"networks:", "bridge: { aging: 10 }\nnetworks:"}},
      "t.yaml:23: bridge: duplicate key (first at line 22)"},
@@ -971,6 +978,18 @@ static const struct good good_cases[] = {
      CFG_AT(networks[1].mac_limit),
      16777216},
     {IKE,
+     {{"mac_limit: 1024", "mac_limit: 1024, bum_pps: 0"}},
+     CFG_AT(networks[1].bum_pps),
+     0},
+    {IKE,
+     {{"aging: 300", "aging: 300, bum_pps: 500"}},
+     CFG_AT(networks[0].bum_pps),
+     500},
+    {IKE,
+     {{"aging: 300", "aging: 300, bum_pps: 100000000"}},
+     CFG_AT(bridge.bum_pps),
+     100000000},
+    {IKE,
      {{"role: initiator", "role: responder"}},
      CFG_AT(appliance.role),
      L2X_CONFIG_ROLE_RESPONDER},
@@ -1095,6 +1114,9 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg->networks[0].gateway_side, L2X_CONFIG_GW_NONE);
 	assert_int_equal(cfg->networks[0].line, 8);
 	assert_int_equal(cfg->networks[1].mac_limit, 7);
+	assert_int_equal(cfg->bridge.bum_pps, 20000);
+	assert_int_equal(cfg->networks[0].bum_pps, 20000);
+	assert_int_equal(cfg->networks[1].bum_pps, 20000);
 	assert_int_equal(cfg->networks[1].line, 9);
 	assert_int_equal(cfg->n_static_sas, 0);
 	l2x_config_free(cfg);

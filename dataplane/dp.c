@@ -21,6 +21,7 @@
 #include "dataplane/ctl.h"
 #include "dataplane/dp.h"
 #include "dataplane/nh.h"
+#include "dataplane/telemetry.h"
 
 #define L2X_DP_POOL_MBUFS 8191u
 #define L2X_DP_POOL_CACHE 256u
@@ -126,7 +127,7 @@ static const char *fdb_t(unsigned int i)
 	return l2x_fdb_drop_text[i];
 }
 
-static void name_drops(void)
+void l2x_dp_name_drops(void)
 {
 	for (unsigned int i = 1; i < L2X_DP_DROP_OWN_MAX; i++) {
 		l2x_dp_drop_key[i] = own_key[i];
@@ -211,7 +212,6 @@ static void build_eal(struct l2x_dp *dp, const char *prefix, struct eal_args *a)
 	eal_add(a, "%s", "--main-lcore");
 	eal_add(a, "%s", num);
 	eal_add(a, "--file-prefix=%s", prefix);
-	eal_add(a, "%s", "--no-telemetry");
 	if (c->dataplane.no_huge)
 		eal_add(a, "%s", "--no-huge");
 	snprintf(num, sizeof(num), "%u", c->dataplane.memory_mb);
@@ -538,7 +538,7 @@ int l2x_dp_setup(struct l2x_dp *dp, int argc, char **argv)
 	dp->peer_ip_cfg = rte_cpu_to_be_32(cfg->peer.address);
 	dp->inner_local = rte_cpu_to_be_32(cfg->tunnel.inner_local);
 	dp->inner_remote = rte_cpu_to_be_32(cfg->tunnel.inner_remote);
-	name_drops();
+	l2x_dp_name_drops();
 
 	build_eal(dp, prefix, &ea);
 	rc = rte_eal_init(ea.argc, ea.argv);
@@ -588,6 +588,8 @@ int l2x_dp_setup(struct l2x_dp *dp, int argc, char **argv)
 			cfg->dataplane.control_socket, strerror(-rc));
 		return -1;
 	}
+	if (l2x_telemetry_register(dp))
+		return -1; /* telemetry.c said why */
 	return 0;
 }
 

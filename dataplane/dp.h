@@ -288,6 +288,9 @@ static inline uint64_t l2x_dp_gw_word(uint64_t mac_key)
 	return L2X_DP_GW_VALID | mac_key;
 }
 
+/* Fill l2x_dp_drop_key[] and l2x_dp_drop_text[] (idempotent). */
+void l2x_dp_name_drops(void);
+
 /* Parse the arguments, load the configuration and start everything. On
  * failure prints why to stderr and returns -1 (bad configuration or
  * arguments: 1 is the exit status). Main. */
@@ -332,7 +335,8 @@ int l2x_dp_nets_set(struct l2x_dp *dp, const struct l2x_config_network *want,
  * configuration stays. Control thread (dp_net.c). */
 int l2x_dp_reload(struct l2x_dp *dp, char *err, size_t errlen);
 
-/* Sum of the counters (all lcores). Control thread. */
+/* Sum of the counters (all lcores). Any thread: relaxed loads (the
+ * control thread and DPDK's telemetry threads call it). */
 void l2x_dp_stats_sum(const struct l2x_dp *dp, struct l2x_dp_stats *out);
 
 /* Control-thread time in whole seconds (the clock of the MAC tables). */

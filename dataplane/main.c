@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "dataplane/dp.h"
 
@@ -38,6 +39,9 @@ int main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* what the process creates (control socket, DPDK's runtime files and
+	 * telemetry socket) is root-only from the start */
+	umask(077);
 	rc = l2x_dp_setup(&the_dp, argc, argv);
 	if (rc == 0)
 		rc = l2x_dp_run(&the_dp);

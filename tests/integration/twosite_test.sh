@@ -23,7 +23,9 @@
 # a VLAN that is not extended dropped and counted; malformed control
 # messages refused with the process still serving; NAT traversal (the
 # router SNATs A to another address and port, B follows); idle CPU use;
-# SA_ADD / SA_QUERY / SA_DEL over the control socket (a rekey by hand);
+# the counters through DPDK telemetry (/l2x/stats, /l2x/drops, /l2x/info;
+# socket root-only); SA_ADD / SA_QUERY / SA_DEL over the control socket
+# (a rekey by hand);
 # SIGTERM (exit 0, socket removed).
 #
 # The topology is built by tests/integration/lib/topo.sh (shared with
@@ -194,6 +196,34 @@ balanced() { # SITE: a snapshot may catch a burst half counted: retry
 }
 check "A: rx + fragments = tx + absorbed + held + drops" balanced a
 check "B: rx + fragments = tx + absorbed + held + drops" balanced b
+
+# --- the same counters through DPDK telemetry --------------------------------
+# tele SITE CMD PYEXPR: CMD on SITE's telemetry socket; PYEXPR over the
+# reply's dict d must hold.
+cat >"$TMP/tele.py" <<'EOF'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.settimeout(2)
+s.connect("/var/run/dpdk/%s/dpdk_telemetry.v2" % sys.argv[1])
+n = json.loads(s.recv(1024))["max_output_len"]
+s.send(sys.argv[2].encode())
+d = json.loads(s.recv(n))[sys.argv[2]]
+print(d)
+sys.exit(0 if eval(sys.argv[3]) else 1)
+EOF
+tele() {
+	"$PY" "$TMP/tele.py" "$P$1" "$2" "$3"
+}
+check "telemetry: A's /l2x/stats count tunnel traffic both ways" \
+	tele a /l2x/stats 'd["to_tunnel"] > 0 and d["from_tunnel"] > 0'
+check "telemetry: A's /l2x/drops has every reason, unknown_vlan counted" \
+	tele a /l2x/drops 'd["unknown_vlan"] >= 1 and "esp_replay" in d'
+check "telemetry: /l2x/info names the appliance" \
+	tele b /l2x/info 'd["name"] == "site-b"'
+check "telemetry socket and folder are root-only (0600, 0700)" \
+	test "$(stat -c %a "/var/run/dpdk/${P}a/dpdk_telemetry.v2" \
+		"/var/run/dpdk/${P}a")" = "600
+700"
 
 # --- SA_ADD / SA_DEL over the control socket --------------------------------
 # A new key: A installs it inbound (SPI 0x3001), then B switches its

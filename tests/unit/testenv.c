@@ -18,6 +18,17 @@
 
 static struct rte_mempool *pool;
 static int eal_up;
+static int telemetry; /* l2x_testenv_up_telemetry(): EAL with telemetry */
+
+int l2x_testenv_up_telemetry(void **state)
+{
+	if (eal_up && !telemetry) {
+		fprintf(stderr, "testenv: EAL already up without telemetry\n");
+		return -1;
+	}
+	telemetry = 1;
+	return l2x_testenv_up(state);
+}
 
 int l2x_testenv_up(void **state)
 {
@@ -33,7 +44,7 @@ int l2x_testenv_up(void **state)
 				"--no-shconf",
 				"-m",
 				"256",
-				"--no-telemetry",
+				telemetry ? "--telemetry" : "--no-telemetry",
 				"--log-level=*:error",
 				"-l",
 				"0",
@@ -67,9 +78,19 @@ int l2x_testenv_down(void **state)
 	if (eal_up) {
 		char dir[PATH_MAX];
 
-		/* The EAL leaves its empty runtime folder behind. */
+		/* The EAL leaves its empty runtime folder behind; telemetry
+		 * unlinks its sockets only at exit. */
 		snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
 		rte_eal_cleanup();
+		if (telemetry) {
+			char sock[PATH_MAX + 32];
+
+			snprintf(sock, sizeof(sock), "%s/dpdk_telemetry.v2",
+				 dir);
+			unlink(sock);
+			snprintf(sock, sizeof(sock), "%s/telemetry", dir);
+			unlink(sock);
+		}
 		rmdir(dir);
 		eal_up = 0;
 	}

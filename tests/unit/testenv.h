@@ -32,7 +32,13 @@
 /* Start the EAL (once per process) and the shared mbuf pool. As a cmocka
  * group setup: returns 0, or -1 and the test group fails. */
 int l2x_testenv_up(void **state);
-/* Free the pool and stop the EAL. As a cmocka group teardown. */
+/* As l2x_testenv_up(), but the EAL starts DPDK telemetry (its socket in
+ * rte_eal_get_runtime_dir(), L2X_TELEMETRY_SOCKET) instead of
+ * --no-telemetry. Opt-in for the telemetry test; every other test keeps
+ * telemetry off. */
+int l2x_testenv_up_telemetry(void **state);
+/* Free the pool and stop the EAL (and remove the telemetry sockets). As a
+ * cmocka group teardown. */
 int l2x_testenv_down(void **state);
 
 /* The shared pool: L2X_MBUF_ROOM bytes of data room per mbuf. */

@@ -23,6 +23,7 @@
  *   SA_ADD SA_UPDATE SA_DEL NET_ADD NET_DEL MACS_CLEAR CONFIG_RELOAD
  *                               -> OK or ERROR
  *   SA_QUERY                    -> SA_INFO or ERROR
+ *   SPI_ALLOC                   -> SPI or ERROR
  *   SHOW                        -> SHOW_REPLY... or ERROR; every
  *                                  SHOW_REPLY but the last has MORE set
  * A request the dataplane cannot parse is answered with ERROR, code
@@ -121,10 +122,12 @@ _Static_assert(sizeof(struct l2x_ctl_hdr) == 16, "control header");
 	_(SHOW, 0x07, "show")                   \
 	_(MACS_CLEAR, 0x08, "macs_clear")       \
 	_(CONFIG_RELOAD, 0x09, "config_reload") \
+	_(SPI_ALLOC, 0x0a, "spi_alloc")         \
 	_(OK, 0x81, "ok")                       \
 	_(ERROR, 0x82, "error")                 \
 	_(SA_INFO, 0x83, "sa_info")             \
-	_(SHOW_REPLY, 0x84, "show_reply")
+	_(SHOW_REPLY, 0x84, "show_reply")       \
+	_(SPI, 0x85, "spi")
 
 enum l2x_ctl_type {
 #define L2X_CTL_TYPE_ENUM(n, v, s) L2X_CTL_MSG_##n = v,
@@ -134,6 +137,11 @@ enum l2x_ctl_type {
 #define L2X_CTL_REPLY_BIT 0x80u
 
 /* ---- field values ------------------------------------------------------- */
+
+/* The smallest SPI on this socket. RFC 4303 section 2.1: 0 is never sent
+ * and 1..255 are reserved by IANA for future use; the dataplane's SA
+ * refuses them too (l2x_sa_create), so the codec does. */
+#define L2X_CTL_SPI_MIN 256u
 
 /* SA direction: inbound SAs open ESP from the peer, outbound SAs seal. */
 enum l2x_ctl_dir {
@@ -206,7 +214,7 @@ enum l2x_ctl_show {
 
 /*
  * SA_ADD: install one SA. 112 bytes.
- *   spi            1..2^32-1 (0 is never sent, RFC 4303 section 2.1).
+ *   spi            256..2^32-1 (L2X_CTL_SPI_MIN).
  *   dir            enum l2x_ctl_dir: 0 in, 1 out.
  *   alg            enum l2x_aead (wire.h): 20 AES-256-GCM-16 or 28
  *                  ChaCha20-Poly1305, the IKEv2 transform ids.
@@ -251,7 +259,7 @@ struct l2x_ctl_w_sa_add {
 _Static_assert(sizeof(struct l2x_ctl_w_sa_add) == 112, "SA_ADD body");
 
 /* SA_DEL and SA_QUERY: one SA by SPI and direction. 8 bytes.
- *   spi        1..2^32-1.   dir  0 in, 1 out.   reserved0  zero. */
+ *   spi        256..2^32-1.   dir  0 in, 1 out.   reserved0  zero. */
 struct l2x_ctl_w_sa_id {
 	rte_be32_t spi;
 	uint8_t dir;
@@ -330,7 +338,26 @@ struct l2x_ctl_w_macs_clear {
 } __attribute__((packed));
 _Static_assert(sizeof(struct l2x_ctl_w_macs_clear) == 32, "MACS_CLEAR");
 
-/* CONFIG_RELOAD and OK have an empty body (length 0). */
+/* CONFIG_RELOAD, SPI_ALLOC and OK have an empty body (length 0).
+ *
+ * SPI_ALLOC asks the dataplane for the SPI of an inbound SA that IKE is
+ * about to negotiate (strongSwan's kernel_ipsec_t.get_spi): the receiver
+ * chooses its SPIs (RFC 4303 section 2.1), and only the dataplane knows
+ * every SA that l2x-ike, static configuration or a restarted l2x-ike
+ * installed. It answers SPI with one that no inbound SA uses and that it
+ * has not handed out before while the allocation may still be pending;
+ * how it keeps them unique and random is the dataplane's. An allocation
+ * ends with the inbound SA_ADD that uses it, or with an SA_DEL (dir in)
+ * of that SPI when the negotiation failed (l2x-ike sends it: charon
+ * deletes the SPIs it got); the answer to that SA_DEL may be OK or
+ * ENOENT, both mean released. */
+
+/* SPI: the answer to SPI_ALLOC. 4 bytes.
+ *   spi        256..2^32-1 (L2X_CTL_SPI_MIN). */
+struct l2x_ctl_w_spi {
+	rte_be32_t spi;
+} __attribute__((packed));
+_Static_assert(sizeof(struct l2x_ctl_w_spi) == 4, "SPI body");
 
 /* ERROR: a request was refused. 204 bytes.
  *   code       1..4095, an errno value: EPROTO malformed request, EINVAL
@@ -484,6 +511,10 @@ struct l2x_ctl_error {
 	char text[L2X_CTL_TEXT_LEN];
 };
 
+struct l2x_ctl_spi {
+	uint32_t spi;
+};
+
 struct l2x_ctl_sa_info {
 	uint32_t spi;
 	enum l2x_ctl_dir dir;
@@ -500,8 +531,8 @@ struct l2x_ctl_show_reply {
 	size_t text_len;
 };
 
-/* One message, either direction. type selects the member of u; OK and
- * CONFIG_RELOAD use none. */
+/* One message, either direction. type selects the member of u; OK,
+ * CONFIG_RELOAD and SPI_ALLOC use none. */
 struct l2x_ctlmsg {
 	enum l2x_ctl_type type;
 	uint16_t flags; /* L2X_CTL_F_MORE */
@@ -517,6 +548,7 @@ struct l2x_ctlmsg {
 		struct l2x_ctl_error error;
 		struct l2x_ctl_sa_info sa_info;
 		struct l2x_ctl_show_reply show_reply;
+		struct l2x_ctl_spi spi; /* SPI */
 	} u;
 	struct l2x_ctl_fault fault; /* filled by l2x_ctlmsg_parse() */
 };

@@ -225,6 +225,18 @@ static int do_sa_query(struct l2x_ctl *c, int fd, struct l2x_dp *dp,
 	return send_msg(c, fd, &r);
 }
 
+static int do_spi_alloc(struct l2x_ctl *c, int fd, struct l2x_dp *dp,
+			const struct l2x_ctlmsg *m)
+{
+	struct l2x_ctlmsg r = {.type = L2X_CTL_MSG_SPI, .req_id = m->req_id};
+	char err[L2X_CTL_TEXT_LEN];
+	int rc = l2x_ctl_spi_alloc(dp, &r.u.spi.spi, err, sizeof(err));
+
+	if (rc)
+		return send_error(c, fd, m->req_id, rc, err);
+	return send_msg(c, fd, &r);
+}
+
 /* Answer one datagram. -1: drop the connection. */
 static int handle(struct l2x_ctl *c, int fd, struct l2x_dp *dp, size_t len)
 {
@@ -262,6 +274,9 @@ static int handle(struct l2x_ctl *c, int fd, struct l2x_dp *dp, size_t len)
 		break;
 	case L2X_CTL_MSG_SA_QUERY:
 		rc = do_sa_query(c, fd, dp, &m);
+		break;
+	case L2X_CTL_MSG_SPI_ALLOC:
+		rc = do_spi_alloc(c, fd, dp, &m);
 		break;
 	default:
 		if (m.type & L2X_CTL_REPLY_BIT)

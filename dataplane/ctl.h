@@ -61,6 +61,14 @@ int l2x_ctl_sa_del(struct l2x_dp *dp, const struct l2x_ctl_sa_id *id, char *err,
 int l2x_ctl_sa_update(struct l2x_dp *dp, const struct l2x_ctl_sa_update *u,
 		      char *err, size_t errlen);
 
+/* SPI_ALLOC: a random SPI >= 256 that no inbound SA uses and that is not
+ * pending from an earlier SPI_ALLOC; it stays pending until the inbound
+ * SA_ADD or SA_DEL that names it, or L2X_DP_SPI_PENDING_S (the oldest is
+ * forgotten first when L2X_DP_SPI_PENDING_MAX are pending). Returns 0 and
+ * *spi, or a positive errno with err. */
+int l2x_ctl_spi_alloc(struct l2x_dp *dp, uint32_t *spi, char *err,
+		      size_t errlen);
+
 /* The SA with that SPI and direction, or NULL (SA_QUERY). */
 struct l2x_sa *l2x_ctl_sa_find(struct l2x_dp *dp,
 			       const struct l2x_ctl_sa_id *id);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <rte_rcu_qsbr.h>
+#include <sodium.h>
 
 #include "dataplane/ctl.h"
 #include "dataplane/dp.h"
@@ -87,6 +88,65 @@ static int sa_out_replace(struct l2x_dp *dp, struct l2x_sa *sa,
 	return 0;
 }
 
+/* --- SPI_ALLOC: pending SPIs ----------------------------------------------*/
+
+static int pend_find(const struct l2x_dp *dp, uint32_t spi)
+{
+	for (uint32_t i = 0; i < dp->n_spi_pend; i++)
+		if (dp->spi_pend[i].spi == spi)
+			return (int)i;
+	return -1;
+}
+
+static void pend_drop(struct l2x_dp *dp, int i)
+{
+	if (i < 0)
+		return;
+	dp->spi_pend[i] = dp->spi_pend[--dp->n_spi_pend];
+}
+
+/* Forget the pending SPIs older than L2X_DP_SPI_PENDING_S. */
+static void pend_expire(struct l2x_dp *dp, uint64_t now_s)
+{
+	for (uint32_t i = 0; i < dp->n_spi_pend;) {
+		if (now_s - dp->spi_pend[i].since_s >= L2X_DP_SPI_PENDING_S)
+			pend_drop(dp, (int)i);
+		else
+			i++;
+	}
+}
+
+int l2x_ctl_spi_alloc(struct l2x_dp *dp, uint32_t *spi, char *err,
+		      size_t errlen)
+{
+	uint64_t now_s = l2x_dp_now_s(dp);
+
+	pend_expire(dp, now_s);
+	if (dp->n_spi_pend == L2X_DP_SPI_PENDING_MAX) {
+		uint32_t old = 0;
+
+		for (uint32_t i = 1; i < dp->n_spi_pend; i++)
+			if (dp->spi_pend[i].since_s < dp->spi_pend[old].since_s)
+				old = i;
+		pend_drop(dp, (int)old);
+	}
+	/* 2^32 values against at most 128 taken: a few tries suffice */
+	for (int tries = 0; tries < 64; tries++) {
+		uint32_t v;
+
+		randombytes_buf(&v, sizeof(v));
+		if (v < L2X_CTL_SPI_MIN || find(dp, v, L2X_CTL_DIR_IN) ||
+		    pend_find(dp, v) >= 0)
+			continue;
+		dp->spi_pend[dp->n_spi_pend].spi = v;
+		dp->spi_pend[dp->n_spi_pend++].since_s = now_s;
+		*spi = v;
+		return 0;
+	}
+	snprintf(err, errlen, "no free SPI found");
+	return EAGAIN;
+}
+
 int l2x_ctl_sa_add(struct l2x_dp *dp, const struct l2x_ctl_sa_add *a, char *err,
 		   size_t errlen)
 {
@@ -143,6 +203,7 @@ int l2x_ctl_sa_add(struct l2x_dp *dp, const struct l2x_ctl_sa_add *a, char *err,
 		snprintf(err, errlen, "SA table: %s", strerror(-rc));
 		return -rc;
 	}
+	pend_drop(dp, pend_find(dp, a->spi)); /* the allocation is used */
 	return 0;
 }
 
@@ -152,6 +213,12 @@ int l2x_ctl_sa_del(struct l2x_dp *dp, const struct l2x_ctl_sa_id *id, char *err,
 	struct l2x_sa **slot = find(dp, id->spi, id->dir), *sa;
 	int rc;
 
+	if (slot == NULL && id->dir == L2X_CTL_DIR_IN &&
+	    pend_find(dp, id->spi) >= 0) {
+		/* a negotiation that failed gives its SPI back */
+		pend_drop(dp, pend_find(dp, id->spi));
+		return 0;
+	}
 	if (slot == NULL) {
 		snprintf(err, errlen, "spi: no %s SA 0x%08x",
 			 id->dir == L2X_CTL_DIR_IN ? "inbound" : "outbound",

@@ -217,6 +217,10 @@ struct l2x_dp_nets {
 
 /* Inbound SAs at once (static and SA_ADD): two per rekey overlap. */
 #define L2X_DP_SA_IN_MAX 64u
+/* SPIs handed out by SPI_ALLOC and not yet installed or released: at
+ * most this many, each for at most this long (then forgotten). */
+#define L2X_DP_SPI_PENDING_MAX 64u
+#define L2X_DP_SPI_PENDING_S 300u
 
 struct l2x_ctl;
 struct l2x_nh;
@@ -242,6 +246,11 @@ struct l2x_dp {
 	struct l2x_sa *sa_out;			/* published (atomic pointer) */
 	struct l2x_sa *sa_in[L2X_DP_SA_IN_MAX]; /* control thread's list */
 	uint32_t n_sa_in;
+	struct {
+		uint32_t spi;
+		uint64_t since_s;
+	} spi_pend[L2X_DP_SPI_PENDING_MAX]; /* SPI_ALLOC, control thread */
+	uint32_t n_spi_pend;
 	struct l2x_sa_table *sa_table; /* published (atomic pointer) */
 	struct rte_rcu_qsbr *qsbr;
 	char tap_name[16];

@@ -6,28 +6,44 @@
  *   l2xctl [-s SOCKET] [-j] show networks|macs [NET]|tunnels|sa|stats|
  *                               drops|mtu
  *   l2xctl [-s SOCKET] clear macs NET
+ *   l2xctl [-s SOCKET] net add NAME vlan VID tunnel-id ID
+ *                      [gateway ADDR/LEN side local|remote]
+ *                      [mss auto|off|N] [mac-limit N]
+ *   l2xctl [-s SOCKET] net del NAME | net del vlan VID
+ *   l2xctl [-s SOCKET] reload
+ *
+ * show prints a table; clear, net and reload print nothing when the
+ * dataplane accepts (as `ip link add` does). net add extends a VLAN over
+ * the tunnel at run time (NET_ADD; the words are the YAML file's
+ * networks[] keys: mss_clamp, mac_limit, gateway, gateway_side), net del
+ * removes one by name or VLAN (NET_DEL), reload re-reads the dataplane's
+ * configuration file as SIGHUP does (CONFIG_RELOAD). Values are checked
+ * here with the codec's own ranges before anything is sent.
  *
  * Human output is aligned columns, like `bridge fdb` or `swanctl
  * --list-sas`; -j prints the dataplane's JSON as it came. Every table has
  * the one shape {"what": ..., "rows": [{flat object}, ...]} (ctl.h), so
- * one printer serves all. Exit status: 0, or 1 on an ERROR reply, a
- * connection failure or a usage error.
+ * one printer serves all. Exit status: 0, or 1 on an ERROR reply (its
+ * sentence is printed), a connection failure or a usage error.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <glob.h>
+#include <inttypes.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
+#include "control/ctlclient.h"
 #include "control/ctlmsg.h"
 
 #define MAX_COLS 16
 #define MAX_CELL 128
+/* How long one command waits for the dataplane's whole answer. */
+#define TIMEOUT_MS 5000u
 
 static const char *prog = "l2xctl";
 
@@ -37,10 +53,15 @@ static void usage(FILE *f)
 		"usage: %s [-s SOCKET] [-j] show networks|macs [NET]|tunnels|"
 		"sa|stats|drops|mtu\n"
 		"       %s [-s SOCKET] clear macs NET\n"
+		"       %s [-s SOCKET] net add NAME vlan VID tunnel-id ID\n"
+		"                  [gateway ADDR/LEN side local|remote] "
+		"[mss auto|off|N] [mac-limit N]\n"
+		"       %s [-s SOCKET] net del NAME | net del vlan VID\n"
+		"       %s [-s SOCKET] reload\n"
 		"  -s SOCKET  the dataplane's control socket (default: the one "
 		"socket in /run/l2x)\n"
 		"  -j         print JSON\n",
-		prog, prog);
+		prog, prog, prog, prog, prog);
 }
 
 static int die(const char *fmt, const char *arg)
@@ -240,82 +261,6 @@ static int default_socket(char *out, size_t len)
 	return rc;
 }
 
-static int connect_to(const char *path)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd;
-
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = errno;
-
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	return fd;
-}
-
-/* Send m, collect the reply. SHOW_REPLY text is concatenated into *text.
- * Returns 0, or 1 after printing why. */
-static int transact(int fd, const struct l2x_ctlmsg *m, char **text,
-		    size_t *tlen)
-{
-	static uint8_t buf[L2X_CTL_MSG_MAX];
-	ssize_t n = l2x_ctlmsg_build(m, buf, sizeof(buf));
-
-	if (n < 0)
-		return die("%s", "request does not encode (bad argument?)");
-	if (send(fd, buf, (size_t)n, 0) != n)
-		return die("send: %s", strerror(errno));
-	for (;;) {
-		struct l2x_ctlmsg r;
-		enum l2x_ctl_err e;
-		char *p;
-
-		n = recv(fd, buf, sizeof(buf), 0);
-		if (n <= 0)
-			return die("%s", n == 0 ? "the dataplane closed the "
-						  "connection"
-						: strerror(errno));
-		e = l2x_ctlmsg_parse(buf, (size_t)n, &r);
-		if (e != L2X_CTL_ERR_OK)
-			return die("bad reply: %s", l2x_ctl_err_str(e));
-		if (r.req_id != m->req_id)
-			continue;
-		switch (r.type) {
-		case L2X_CTL_MSG_ERROR:
-			fprintf(stderr, "%s: %s (%s)\n", prog, r.u.error.text,
-				strerror((int)r.u.error.code));
-			return 1;
-		case L2X_CTL_MSG_OK:
-			return 0;
-		case L2X_CTL_MSG_SHOW_REPLY:
-			p = realloc(*text, *tlen + r.u.show_reply.text_len + 1);
-			if (p == NULL)
-				return die("%s", "out of memory");
-			*text = p;
-			memcpy(p + *tlen, r.u.show_reply.text,
-			       r.u.show_reply.text_len);
-			*tlen += r.u.show_reply.text_len;
-			p[*tlen] = '\0';
-			if (!(r.flags & L2X_CTL_F_MORE))
-				return 0;
-			break;
-		default:
-			return die("unexpected reply %s",
-				   l2x_ctlmsg_type_str(r.type));
-		}
-	}
-}
-
 static int show_what(const char *w)
 {
 #define L2X_X(n, v, s)         \
@@ -326,13 +271,210 @@ static int show_what(const char *w)
 	    return -1;
 }
 
+/* --- commands into requests ---------------------------------------------*/
+
+/* A decimal number in lo..hi, the whole word. Returns 0, or 1 after
+ * printing why. */
+static int number(const char *key, const char *word, uint64_t lo, uint64_t hi,
+		  uint64_t *out)
+{
+	char *end;
+	uint64_t v;
+
+	errno = 0;
+	v = strtoull(word, &end, 10);
+	if (word[0] < '0' || word[0] > '9' || *end != '\0' || errno != 0 ||
+	    v < lo || v > hi) {
+		fprintf(stderr,
+			"%s: %s: '%s' is not a number in %" PRIu64 "..%" PRIu64
+			"\n",
+			prog, key, word, lo, hi);
+		return 1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* "198.19.100.1/24" into host-order address and prefix 1..32. */
+static int gateway(const char *word, uint32_t *addr, uint8_t *prefix)
+{
+	char a[INET_ADDRSTRLEN];
+	const char *slash = strchr(word, '/');
+	struct in_addr in;
+	uint64_t len;
+
+	if (slash == NULL || (size_t)(slash - word) >= sizeof(a)) {
+		fprintf(stderr, "%s: gateway: '%s' is not ADDR/LEN\n", prog,
+			word);
+		return 1;
+	}
+	memcpy(a, word, (size_t)(slash - word));
+	a[slash - word] = '\0';
+	if (inet_pton(AF_INET, a, &in) != 1) {
+		fprintf(stderr, "%s: gateway: '%s' is not an IPv4 address\n",
+			prog, a);
+		return 1;
+	}
+	if (number("gateway prefix", slash + 1, 1, 32, &len) != 0)
+		return 1;
+	*addr = ntohl(in.s_addr);
+	*prefix = (uint8_t)len;
+	return 0;
+}
+
+static int mss(const char *word, uint16_t *out)
+{
+	uint64_t v;
+
+	if (strcmp(word, "auto") == 0) {
+		*out = L2X_CTL_MSS_AUTO;
+		return 0;
+	}
+	if (strcmp(word, "off") == 0) {
+		*out = L2X_CTL_MSS_OFF;
+		return 0;
+	}
+	/* A number: 536..9176 (0 and 1 are auto and off on the wire). */
+	if (number("mss", word, L2X_CTL_MSS_MIN, L2X_CTL_MSS_MAX, &v) != 0)
+		return 1;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+/* net add NAME vlan VID tunnel-id ID [gateway ADDR/LEN side local|remote]
+ * [mss auto|off|N] [mac-limit N]: keywords in any order, each once. */
+static int net_add(int argc, char **argv, struct l2x_ctlmsg *m)
+{
+	struct l2x_ctl_net_add *a = &m->u.net_add;
+	bool vlan = false, tid = false, gw = false, side = false;
+	bool mssk = false, limit = false;
+	uint64_t v;
+
+	m->type = L2X_CTL_MSG_NET_ADD;
+	if (argc < 1)
+		return -1;
+	if (strlen(argv[0]) >= sizeof(a->name))
+		return die("name: '%s' is longer than 31 characters", argv[0]);
+	snprintf(a->name, sizeof(a->name), "%s", argv[0]);
+	for (int i = 1; i < argc; i += 2) {
+		const char *k = argv[i], *w = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (w == NULL)
+			return die("%s: a value must follow", k);
+		if (strcmp(k, "vlan") == 0 && !vlan) {
+			if (number(k, w, L2X_CTL_VLAN_MIN, L2X_CTL_VLAN_MAX,
+				   &v) != 0)
+				return 1;
+			a->vlan = (uint16_t)v;
+			vlan = true;
+		} else if (strcmp(k, "tunnel-id") == 0 && !tid) {
+			if (number(k, w, 0, UINT32_MAX, &v) != 0)
+				return 1;
+			a->tunnel_id = (uint32_t)v;
+			tid = true;
+		} else if (strcmp(k, "gateway") == 0 && !gw) {
+			if (gateway(w, &a->gw_addr, &a->gw_prefix) != 0)
+				return 1;
+			gw = true;
+		} else if (strcmp(k, "side") == 0 && !side) {
+			if (strcmp(w, "local") == 0)
+				a->gw_side = L2X_CTL_GW_LOCAL;
+			else if (strcmp(w, "remote") == 0)
+				a->gw_side = L2X_CTL_GW_REMOTE;
+			else
+				return die("side: '%s' is not local or remote",
+					   w);
+			side = true;
+		} else if (strcmp(k, "mss") == 0 && !mssk) {
+			if (mss(w, &a->mss_clamp) != 0)
+				return 1;
+			mssk = true;
+		} else if (strcmp(k, "mac-limit") == 0 && !limit) {
+			if (number(k, w, 0, L2X_CTL_MAC_LIMIT_MAX, &v) != 0)
+				return 1;
+			a->mac_limit = (uint32_t)v;
+			limit = true;
+		} else {
+			return die("net add: '%s' is not vlan, tunnel-id, "
+				   "gateway, side, mss or mac-limit, or is "
+				   "given twice",
+				   k);
+		}
+	}
+	if (!vlan || !tid)
+		return die("%s", "net add needs vlan VID and tunnel-id ID");
+	if (gw != side)
+		return die("%s", "gateway ADDR/LEN and side local|remote go "
+				 "together");
+	return 0;
+}
+
+/* net del NAME | net del vlan VID */
+static int net_del(int argc, char **argv, struct l2x_ctlmsg *m)
+{
+	struct l2x_ctl_net_del *d = &m->u.net_del;
+	uint64_t v;
+
+	m->type = L2X_CTL_MSG_NET_DEL;
+	if (argc == 2 && strcmp(argv[0], "vlan") == 0) {
+		if (number("vlan", argv[1], L2X_CTL_VLAN_MIN, L2X_CTL_VLAN_MAX,
+			   &v) != 0)
+			return 1;
+		d->vlan = (uint16_t)v;
+		return 0;
+	}
+	if (argc != 1)
+		return -1;
+	if (strlen(argv[0]) >= sizeof(d->name))
+		return die("name: '%s' is longer than 31 characters", argv[0]);
+	snprintf(d->name, sizeof(d->name), "%s", argv[0]);
+	return 0;
+}
+
+/* The request for a command line (after the options). Returns 0, -1 for
+ * a usage error, or 1 after printing why. */
+static int command(int argc, char **argv, struct l2x_ctlmsg *m)
+{
+	if (argc == 1 && strcmp(argv[0], "reload") == 0) {
+		m->type = L2X_CTL_MSG_CONFIG_RELOAD;
+		return 0;
+	}
+	if (argc < 2)
+		return -1;
+	if (strcmp(argv[0], "show") == 0) {
+		int w = show_what(argv[1]);
+
+		if (w < 0 || argc > 3 || (argc == 3 && w != L2X_CTL_SHOW_MACS))
+			return -1;
+		m->type = L2X_CTL_MSG_SHOW;
+		m->u.show.what = (enum l2x_ctl_show)w;
+		if (argc == 3)
+			snprintf(m->u.show.network, sizeof(m->u.show.network),
+				 "%s", argv[2]);
+		return 0;
+	}
+	if (strcmp(argv[0], "clear") == 0 && strcmp(argv[1], "macs") == 0 &&
+	    argc == 3) {
+		m->type = L2X_CTL_MSG_MACS_CLEAR;
+		snprintf(m->u.macs_clear.network,
+			 sizeof(m->u.macs_clear.network), "%s", argv[2]);
+		return 0;
+	}
+	if (strcmp(argv[0], "net") == 0 && strcmp(argv[1], "add") == 0)
+		return net_add(argc - 2, argv + 2, m);
+	if (strcmp(argv[0], "net") == 0 && strcmp(argv[1], "del") == 0)
+		return net_del(argc - 2, argv + 2, m);
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
-	struct l2x_ctlmsg m = {.req_id = (uint32_t)getpid()};
-	char sock[108] = "", *text = NULL;
+	struct l2x_ctlmsg m = {0};
+	struct l2x_ctl_reply rep = {0};
+	struct l2x_ctlclient *c;
+	char sock[108] = "";
 	bool json = false, show;
-	size_t tlen = 0;
-	int o, fd, rc;
+	int o, rc;
 
 	while ((o = getopt(argc, argv, "s:jh")) != -1) {
 		switch (o) {
@@ -352,53 +494,41 @@ int main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc < 2) {
+	rc = command(argc, argv, &m);
+	if (rc < 0)
 		usage(stderr);
+	if (rc != 0)
 		return 1;
-	}
-	show = strcmp(argv[0], "show") == 0;
-	if (show) {
-		int w = show_what(argv[1]);
-
-		if (w < 0 || argc > 3 || (argc == 3 && w != L2X_CTL_SHOW_MACS))
-			return usage(stderr), 1;
-		m.type = L2X_CTL_MSG_SHOW;
-		m.u.show.what = (enum l2x_ctl_show)w;
-		if (argc == 3)
-			snprintf(m.u.show.network, sizeof(m.u.show.network),
-				 "%s", argv[2]);
-	} else if (strcmp(argv[0], "clear") == 0 &&
-		   strcmp(argv[1], "macs") == 0 && argc == 3) {
-		m.type = L2X_CTL_MSG_MACS_CLEAR;
-		snprintf(m.u.macs_clear.network, sizeof(m.u.macs_clear.network),
-			 "%s", argv[2]);
-	} else {
-		usage(stderr);
-		return 1;
-	}
+	show = m.type == L2X_CTL_MSG_SHOW;
 	if (l2x_ctlmsg_check(&m, &m.fault) != L2X_CTL_ERR_OK)
 		return die("%s", m.fault.text);
 	if (sock[0] == '\0' && default_socket(sock, sizeof(sock)) != 0)
 		return die("%s", "no single socket in /run/l2x: use -s SOCKET");
-	fd = connect_to(sock);
-	if (fd < 0) {
-		fprintf(stderr, "%s: %s: %s\n", prog, sock, strerror(errno));
+	rc = l2x_ctlclient_open(sock, TIMEOUT_MS, &c);
+	if (rc < 0) {
+		fprintf(stderr, "%s: %s: %s\n", prog, sock, strerror(-rc));
 		return 1;
 	}
-	rc = transact(fd, &m, &text, &tlen);
-	close(fd);
+	rc = l2x_ctlclient_request(c, &m, &rep);
+	if (rc > 0) /* the dataplane refused: its sentence */
+		fprintf(stderr, "%s: %s (%s)\n", prog, rep.error.text,
+			strerror(rc));
+	else if (rc < 0)
+		fprintf(stderr, "%s: %s\n", prog, l2x_ctlclient_why(c));
+	l2x_ctlclient_close(c);
+	rc = rc != 0;
 	if (rc == 0 && show) {
 		struct table t = {0};
 
 		if (json) {
-			fwrite(text, 1, tlen, stdout);
-		} else if (text && parse(text, tlen, &t)) {
+			fwrite(rep.text, 1, rep.text_len, stdout);
+		} else if (rep.text && parse(rep.text, rep.text_len, &t)) {
 			print_table(&t);
 		} else {
 			rc = die("%s", "cannot read the reply's JSON");
 		}
 		free(t.cell);
 	}
-	free(text);
+	l2x_ctl_reply_fini(&rep);
 	return rc;
 }

@@ -225,16 +225,20 @@ check "telemetry socket and folder are root-only (0600, 0700)" \
 		"/var/run/dpdk/${P}a")" = "600
 700"
 
-# --- SA_ADD / SA_DEL over the control socket --------------------------------
-# A new key: A installs it inbound (SPI 0x3001), then B switches its
-# outbound SA to it; B -> A traffic then uses SPI 0x3001 and stops once A
-# deletes it.
+# --- SPI_ALLOC / SA_ADD / SA_DEL over the control socket ------------------
+# A new key: A allocates an SPI and installs the key inbound under it, then
+# B switches its outbound SA to it; B -> A traffic then uses that SPI and
+# stops once A deletes it.
 cat >"$TMP/sa.py" <<'EOF'
 import socket, struct, sys
 # sa.py SOCKET add|del|query SPI in|out [KEYHEX PEER LOCAL [PEER-PORT]]
-sock, op, spi, d = sys.argv[1], sys.argv[2], int(sys.argv[3], 0), sys.argv[4]
-dirn = {"in": 0, "out": 1}[d]
-if op == "add":
+# sa.py SOCKET alloc: SPI_ALLOC, prints the SPI (0x%08x)
+sock, op = sys.argv[1], sys.argv[2]
+if op != "alloc":
+    spi, dirn = int(sys.argv[3], 0), {"in": 0, "out": 1}[sys.argv[4]]
+if op == "alloc":
+    body, typ = b"", 0x0A
+elif op == "add":
     key = bytes.fromhex(sys.argv[5])
     ip = lambda a: socket.inet_aton(a)
     body = struct.pack(">IBBBBHBB", spi, dirn, 20, 0, 0, 1024, 36, 0) + key
@@ -253,7 +257,10 @@ r = s.recv(70000)
 if r[5] == 0x82:
     print("ERROR", r[20:].split(b"\0")[0].decode())
     sys.exit(1)
-print({0x81: "OK", 0x83: "SA_INFO"}.get(r[5], hex(r[5])))
+if r[5] == 0x85:
+    print("0x%08x" % struct.unpack(">I", r[16:20]))
+else:
+    print({0x81: "OK", 0x83: "SA_INFO"}.get(r[5], hex(r[5])))
 EOF
 K3=$(head -c 36 /dev/urandom | od -An -tx1 | tr -d ' \n')
 sa() { # SITE ARGS...
@@ -264,17 +271,27 @@ sa() { # SITE ARGS...
 sa_packets() { # SITE SPI: packets of that SA in show sa
 	topo_ctl "$1" show sa | awk -v s="$2" '$1 == s { print $4 }'
 }
-check "SA_ADD inbound 0x3001 on A" sa a add 0x3001 in "$K3" 198.18.2.2 198.18.1.2
+# SPI_ALLOC: A chooses the SPI of its new inbound SA, as for IKE
+S3=$(sa a alloc)
+S4=$(sa a alloc)
+spis_ok() {
+	echo "allocated $S3 and $S4"
+	[ $((S3)) -ge 256 ] && [ $((S4)) -ge 256 ] && [ "$S3" != "$S4" ]
+}
+check "SPI_ALLOC gives two different SPIs >= 256 ($S3, $S4)" spis_ok
+check "SA_DEL of a pending SPI releases it (OK)" sa a del "$S4" in
+refute "and a second SA_DEL finds nothing" sa a del "$S4" in
+check "SA_ADD inbound $S3 on A" sa a add "$S3" in "$K3" 198.18.2.2 198.18.1.2
 refute "SA_ADD of the same SPI again is refused" \
-	sa a add 0x3001 in "$K3" 198.18.2.2 198.18.1.2
-check "SA_ADD outbound 0x3001 on B (to A's NAT mapping) replaces 0x2001" \
-	sa b add 0x3001 out "$K3" 198.18.2.1 198.18.2.2 14500
+	sa a add "$S3" in "$K3" 198.18.2.2 198.18.1.2
+check "SA_ADD outbound $S3 on B (to A's NAT mapping) replaces 0x2001" \
+	sa b add "$S3" out "$K3" 198.18.2.1 198.18.2.2 14500
 check "VLAN 200 B -> A with the new SA" topo_ping b200 198.19.200.1
-n3=$(sa_packets a 0x00003001)
-check "A opened packets with SPI 0x3001 ($n3)" test "${n3:-0}" -gt 0
-check "SA_QUERY finds it" sa a query 0x3001 in
-check "SA_DEL inbound 0x3001 on A" sa a del 0x3001 in
-refute "SA_QUERY no longer finds it" sa a query 0x3001 in
+n3=$(sa_packets a "$S3")
+check "A opened packets with SPI $S3 ($n3)" test "${n3:-0}" -gt 0
+check "SA_QUERY finds it" sa a query "$S3" in
+check "SA_DEL inbound $S3 on A" sa a del "$S3" in
+refute "SA_QUERY no longer finds it" sa a query "$S3" in
 refute "B -> A fails without A's inbound SA" \
 	ip netns exec "${P}b200" ping -n -q -c 2 -i 0.2 -W 1 198.19.200.1
 check "A counts those drops as esp.no_sa" sh -c \

@@ -86,7 +86,7 @@ static void mk_sa_add_limits(struct l2x_ctlmsg *m)
 
 	mk_sa_add(m);
 	m->req_id = 0;
-	s->spi = 1;
+	s->spi = L2X_CTL_SPI_MIN;
 	s->replay_window = L2X_CTL_REPLAY_MAX;
 	s->soft = (struct l2x_ctl_lifetime){UINT64_MAX, 5, 0};
 	s->hard = (struct l2x_ctl_lifetime){UINT64_MAX, 0, 1};
@@ -263,6 +263,32 @@ static void mk_sa_info(struct l2x_ctlmsg *m)
 	s->last_use = 1700000000;
 }
 
+static void mk_spi_alloc(struct l2x_ctlmsg *m)
+{
+	m->type = L2X_CTL_MSG_SPI_ALLOC;
+	m->req_id = 23;
+}
+
+static void mk_spi(struct l2x_ctlmsg *m)
+{
+	m->type = L2X_CTL_MSG_SPI;
+	m->req_id = 24;
+	m->u.spi.spi = 0xc2345678;
+}
+
+static void mk_spi_min(struct l2x_ctlmsg *m)
+{
+	m->type = L2X_CTL_MSG_SPI;
+	m->u.spi.spi = L2X_CTL_SPI_MIN;
+}
+
+static void mk_spi_max(struct l2x_ctlmsg *m)
+{
+	m->type = L2X_CTL_MSG_SPI;
+	m->req_id = UINT32_MAX;
+	m->u.spi.spi = UINT32_MAX;
+}
+
 static void mk_show_reply(struct l2x_ctlmsg *m)
 {
 	m->type = L2X_CTL_MSG_SHOW_REPLY;
@@ -307,6 +333,10 @@ static const struct sample {
     {"sa_info", mk_sa_info},
     {"show_reply more", mk_show_reply},
     {"show_reply empty end", mk_show_reply_end},
+    {"spi_alloc", mk_spi_alloc},
+    {"spi", mk_spi},
+    {"spi 256", mk_spi_min},
+    {"spi 2^32-1", mk_spi_max},
 };
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -459,7 +489,11 @@ static void assert_same(const char *what, const struct l2x_ctlmsg *a,
 			   a->u.show_reply.text_len))
 			fail_msg("%s: text differs", what);
 		break;
+	case L2X_CTL_MSG_SPI:
+		EQ(u.spi.spi);
+		break;
 	case L2X_CTL_MSG_CONFIG_RELOAD:
+	case L2X_CTL_MSG_SPI_ALLOC:
 	case L2X_CTL_MSG_OK:
 		break;
 	}
@@ -566,6 +600,82 @@ static void test_known_bytes(void **state)
 	assert_memory_equal(wbuf + HDR + OFF(sa_add, peer_addr), want, k);
 }
 
+/* SPI_ALLOC (empty body) and SPI (4 bytes): the known bytes, every body
+ * length but the right one refused as BODY_SIZE, and SPIs below 256
+ * refused by the parser and the builder alike. */
+static void test_spi_messages(void **state)
+{
+	static const uint32_t low[] = {0, 1, 2, 127, 255};
+	struct l2x_ctlmsg m, out;
+	uint8_t want[64];
+	size_t n, k;
+	(void)state;
+
+	n = build(mk_spi_alloc, &m, wbuf);
+	k = l2x_test_hex("4c325843 01 0a 0000 00000000 00000017", want,
+			 sizeof(want));
+	assert_int_equal(n, k);
+	assert_memory_equal(wbuf, want, k);
+	n = build(mk_spi, &m, wbuf);
+	k = l2x_test_hex("4c325843 01 85 0000 00000004 00000018 c2345678", want,
+			 sizeof(want));
+	assert_int_equal(n, k);
+	assert_memory_equal(wbuf, want, k);
+
+	/* Every body length from 0 to 40 but the type's own. */
+	for (int t = 0; t < 2; t++) {
+		make_fn make = t == 0 ? mk_spi_alloc : mk_spi;
+		size_t good = t == 0 ? 0 : sizeof(struct l2x_ctl_w_spi);
+
+		for (size_t blen = 0; blen <= 40; blen++) {
+			enum l2x_ctl_err err;
+
+			build(make, &m, wbuf);
+			memset(wbuf + HDR + good, 0, sizeof(wbuf) - HDR - good);
+			put_be(wbuf + 8, 4, blen);
+			err = parse_exact(wbuf, HDR + blen, &out);
+			if (blen == good) {
+				L2X_CHECK(err == L2X_CTL_ERR_OK,
+					  "type %d len %zu: %s\n", t, blen,
+					  out.fault.text);
+				continue;
+			}
+			L2X_CHECK(err == L2X_CTL_ERR_BODY_SIZE,
+				  "type %d len %zu: %s\n", t, blen,
+				  l2x_ctl_err_str(err));
+			L2X_CHECK(strcmp(out.fault.field, "length") == 0,
+				  "type %d len %zu: field %s\n", t, blen,
+				  out.fault.field);
+		}
+	}
+
+	/* No SPI below 256, in SPI or in an SA message; 256 is fine. */
+	for (size_t i = 0; i < NELEM(low); i++) {
+		struct l2x_ctl_fault f;
+
+		memset(&m, 0, sizeof(m));
+		mk_spi(&m);
+		m.u.spi.spi = low[i];
+		L2X_CHECK(l2x_ctlmsg_build(&m, wbuf, sizeof(wbuf)) == -EINVAL,
+			  "spi %u built\n", low[i]);
+		L2X_CHECK(l2x_ctlmsg_check(&m, &f) == L2X_CTL_ERR_BAD_FIELD &&
+			      f.value == low[i] &&
+			      strstr(f.text, "RFC 4303") != NULL,
+			  "spi %u: %s\n", low[i], f.text);
+		memset(&m, 0, sizeof(m));
+		mk_sa_add(&m);
+		m.u.sa_add.spi = low[i];
+		L2X_CHECK(l2x_ctlmsg_build(&m, wbuf, sizeof(wbuf)) == -EINVAL,
+			  "sa_add spi %u built\n", low[i]);
+		l2x_ctlmsg_wipe(&m);
+	}
+	memset(&m, 0, sizeof(m));
+	mk_sa_update(&m);
+	m.u.sa_update.spi = L2X_CTL_SPI_MIN;
+	assert_int_equal(l2x_ctlmsg_build(&m, wbuf, sizeof(wbuf)),
+			 HDR + sizeof(struct l2x_ctl_w_sa_update));
+}
+
 /* ---- truncation, trailing bytes, header faults -------------------------- */
 
 static void test_every_truncation(void **state)
@@ -653,9 +763,9 @@ static const struct hdr_case {
     {4, 1, 2, L2X_CTL_ERR_BAD_VERSION, "version", 2},
     {4, 1, 255, L2X_CTL_ERR_BAD_VERSION, "version", 255},
     /* 8 */ {5, 1, 0, L2X_CTL_ERR_UNKNOWN_TYPE, "type", 0},
-    {5, 1, 0x0a, L2X_CTL_ERR_UNKNOWN_TYPE, "type", 0x0a},
+    {5, 1, 0x0b, L2X_CTL_ERR_UNKNOWN_TYPE, "type", 0x0b},
     /* 10 */ {5, 1, 0x80, L2X_CTL_ERR_UNKNOWN_TYPE, "type", 0x80},
-    {5, 1, 0x85, L2X_CTL_ERR_UNKNOWN_TYPE, "type", 0x85},
+    {5, 1, 0x86, L2X_CTL_ERR_UNKNOWN_TYPE, "type", 0x86},
     {5, 1, 0xff, L2X_CTL_ERR_UNKNOWN_TYPE, "type", 0xff},
     /* 13: MORE belongs to SHOW_REPLY only */
     {6, 2, L2X_CTL_F_MORE, L2X_CTL_ERR_BAD_FLAGS, "flags", 1},
@@ -845,6 +955,16 @@ static const struct field_case {
 	{mk_show_reply, {P(TXT(3), 1, 0x1b)}, E(BAD_TEXT), "text"},
 /* 95 */{mk_show_reply, {P(TXT(3), 2, 0xc080)}, E(BAD_TEXT), "text"},
 	{mk_show_reply, {P(TXT(0), 1, 0xff)}, E(BAD_TEXT), "text"},
+	/* SPIs 1..255 are reserved (RFC 4303 section 2.1) in every message */
+	{mk_sa_add, {P(SA(spi), 4, 1)}, E(BAD_FIELD), "spi"},
+	{mk_sa_add, {P(SA(spi), 4, L2X_CTL_SPI_MIN - 1)}, E(BAD_FIELD), "spi"},
+	{mk_sa_update, {P(SU(spi), 4, 255)}, E(BAD_FIELD), "spi"},
+/* 100 */{mk_sa_del, {P(OFF(sa_id, spi), 4, 255)}, E(BAD_FIELD), "spi"},
+	{mk_sa_query, {P(OFF(sa_id, spi), 4, 1)}, E(BAD_FIELD), "spi"},
+	{mk_sa_info, {P(SI(spi), 4, 255)}, E(BAD_FIELD), "spi"},
+	{mk_spi, {P(OFF(spi, spi), 4, 0)}, E(BAD_FIELD), "spi"},
+	{mk_spi, {P(OFF(spi, spi), 4, 1)}, E(BAD_FIELD), "spi"},
+/* 105 */{mk_spi, {P(OFF(spi, spi), 4, 255)}, E(BAD_FIELD), "spi"},
 };
 #undef P
 #undef F
@@ -1271,6 +1391,9 @@ static void test_strings(void **state)
 	assert_string_equal(l2x_ctlmsg_type_str(L2X_CTL_MSG_SA_ADD), "sa_add");
 	assert_string_equal(l2x_ctlmsg_type_str(L2X_CTL_MSG_SHOW_REPLY),
 			    "show_reply");
+	assert_string_equal(l2x_ctlmsg_type_str(L2X_CTL_MSG_SPI_ALLOC),
+			    "spi_alloc");
+	assert_string_equal(l2x_ctlmsg_type_str(L2X_CTL_MSG_SPI), "spi");
 	assert_string_equal(l2x_ctlmsg_type_str((enum l2x_ctl_type)0),
 			    "unknown");
 	assert_string_equal(l2x_ctlmsg_show_str(L2X_CTL_SHOW_DROPS), "drops");
@@ -1285,7 +1408,8 @@ static void test_strings(void **state)
 		reply = m.type == L2X_CTL_MSG_OK ||
 			m.type == L2X_CTL_MSG_ERROR ||
 			m.type == L2X_CTL_MSG_SA_INFO ||
-			m.type == L2X_CTL_MSG_SHOW_REPLY;
+			m.type == L2X_CTL_MSG_SHOW_REPLY ||
+			m.type == L2X_CTL_MSG_SPI;
 		assert_int_equal(!!(m.type & L2X_CTL_REPLY_BIT), reply);
 	}
 }
@@ -1385,6 +1509,7 @@ int main(void)
 	    cmocka_unit_test(test_round_trip),
 	    cmocka_unit_test(test_show_every_what),
 	    cmocka_unit_test(test_known_bytes),
+	    cmocka_unit_test(test_spi_messages),
 	    cmocka_unit_test(test_every_truncation),
 	    cmocka_unit_test(test_trailing_bytes),
 	    cmocka_unit_test(test_header_faults),

@@ -18,6 +18,7 @@
 
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
+#include <sodium.h>
 
 #include "dataplane/ctl.h"
 #include "dataplane/dp.h"
@@ -256,7 +257,7 @@ int l2x_ctl_net_add(struct l2x_dp *dp, const struct l2x_ctl_net_add *a,
 
 	memset(cn, 0, sizeof(*cn));
 	snprintf(cn->name, sizeof(cn->name), "%s", a->name);
-	cn->vlan = dp->trunk ? a->vlan : 0;
+	cn->vlan = a->vlan; /* unused on an access port, but compared */
 	cn->tunnel_id = a->tunnel_id;
 	cn->gateway.addr = a->gw_addr;
 	cn->gateway.len = a->gw_prefix;
@@ -275,7 +276,7 @@ int l2x_ctl_net_del(struct l2x_dp *dp, const struct l2x_ctl_net_del *d,
 
 	for (uint32_t i = 0; i < n; i++) {
 		if (d->name[0] ? strcmp(w[i].name, d->name) != 0
-			       : !dp->trunk || w[i].vlan != d->vlan)
+			       : w[i].vlan != d->vlan)
 			continue;
 		w[i] = w[n - 1];
 		return l2x_dp_nets_set(dp, w, n - 1, err, errlen);
@@ -340,7 +341,7 @@ static const char *fixed_diff(const struct l2x_config *a,
 
 		if (x->direction != y->direction || x->spi != y->spi ||
 		    x->alg != y->alg ||
-		    memcmp(x->key, y->key, sizeof(x->key)) != 0)
+		    sodium_memcmp(x->key, y->key, sizeof(x->key)) != 0)
 			return "static_sas";
 	}
 	return NULL;
@@ -356,7 +357,8 @@ int l2x_dp_reload(struct l2x_dp *dp, char *err, size_t errlen)
 
 	next = calloc(1, sizeof(*next));
 	if (next == NULL) {
-		snprintf(err, errlen, "reload: out of memory");
+		dp->reloads_refused++;
+		snprintf(err, errlen, "reload refused: out of memory");
 		return ENOMEM;
 	}
 	if (l2x_config_load(dp->cfg_path, next, &cerr) != 0) {

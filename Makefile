@@ -115,6 +115,11 @@ SWAN_STAMP := $(BUILD)/strongswan/.stamp
 SWAN_CFLAGS = -include $(SWAN_DIR)/config.h -isystem $(SWAN_DIR)/src/libstrongswan \
 	-isystem $(SWAN_DIR)/src/libcharon
 SWAN_LIBS   = -L/usr/lib/ipsec -Wl,-rpath,/usr/lib/ipsec -lcharon -lstrongswan
+# Not LIBS_L2X: DPDK's pkg-config brings -lbsd, whose libmd exports a
+# SHA1Update that replaces the sha1 plugin's, and every SHA-1 in charon then
+# spins forever (ike_main.c refuses to start with libmd loaded). l2x-ike
+# uses no DPDK library, only its headers (through ctlmsg.h).
+LIBS_IKE    = -lsodium -lyaml -lm -lpthread
 IKE_SRCS := $(sort $(wildcard ipsec/ike_*.c))
 IKE_OBJ  := $(call obj,plain,$(IKE_SRCS))
 IKE      := $(BUILD)/plain/bin/l2x-ike
@@ -132,7 +137,7 @@ $(IKE_OBJ): $(BUILD)/plain/%.o: %.c $(SWAN_STAMP) | $(DEPS_STAMP)
 $(IKE): $(IKE_OBJ) $(BUILD)/plain/libl2x.a
 	@mkdir -p $(@D)
 	@echo "  LD   $@"
-	$(Q)$(CC) $^ -o $@ $(SWAN_LIBS) -Wl,--as-needed $(LIBS_L2X)
+	$(Q)$(CC) $^ -o $@ $(SWAN_LIBS) -Wl,--as-needed $(LIBS_IKE)
 
 # --- unit tests (cmocka), plain and sanitized -----------------------------
 $(BUILD)/plain/bin/%: $(BUILD)/plain/tests/unit/%.o \

@@ -5,6 +5,7 @@
  * strongSwan"; ike_kernel.h).
  *
  * Start-up order, as strongSwan's own charon/charon.c does it:
+ *   0. refuse to run with libmd loaded (symbol_check() says why);
  *   1. block SIGINT, SIGTERM and SIGHUP in every thread (charon's threads
  *      inherit the mask; main takes them with sigwaitinfo());
  *   2. --config FILE: load and validate the appliance configuration
@@ -14,8 +15,8 @@
  *      (or $STRONGSWAN_CONF) under the section "l2x-ike", so this daemon
  *      is configured apart from a system charon: l2x-ike { port, vici
  *      socket, filelog, load = PLUGINS ... };
- *   4. libcharon_init(), loggers (stderr at level 1 unless strongswan.conf
- *      sets filelog/syslog);
+ *   4. libcharon_init(), the log guard (below), loggers (stderr at level
+ *      1 unless strongswan.conf sets filelog/syslog);
  *   5. the l2x kernel-ipsec backend, as a static plugin feature, before
  *      any plugin loads so that it is the one charon uses;
  *   6. charon->initialize() with l2x-ike.load or PLUGINS below, searched
@@ -23,10 +24,23 @@
  *      /usr/lib/ipsec/plugins);
  *   7. a self-check: charon->kernel->get_spi() must reach the l2x backend,
  *      not kernel-netlink's XFRM one; otherwise status 1;
- *   8. charon->start(), then wait for SIGINT/SIGTERM (shutdown, status 0)
- *      or SIGHUP (reload strongswan.conf, loggers, plugins).
- * The configuration is loaded but not applied yet: issue 5 turns it into
- * charon's peer and child configs and wires the backend to the dataplane.
+ *   8. with --config: the configuration applied (ike_config.h: backend,
+ *      peer, child, credentials); an error (a credential file, a
+ *      proposal no loaded plugin computes) ends the process with status
+ *      1 and the message "l2x-ike: FILE: FIELD: MESSAGE" on stderr;
+ *   9. charon->start(); an initiator then starts its IKE_SA;
+ *  10. wait for SIGINT/SIGTERM (shutdown, status 0) or SIGHUP: reload
+ *      strongswan.conf, loggers and plugins, then re-read --config FILE
+ *      and apply it; a file that does not load or apply is logged
+ *      ("l2x-ike: SIGHUP: FILE:LINE: FIELD: MESSAGE, keeping the running
+ *      configuration") and the running one stays.
+ *
+ * Log guard: strongSwan logs key material at level 4 (LEVEL_PRIVATE): the
+ * PSK itself ("secret %B" in keymat_v2.c), SKEYSEED and the SK_* keys, the
+ * ESP keys, the ASN.1 of parsed private keys. l2x-ike drops every level-4
+ * message at the bus (charon->bus->log/vlog), whatever strongswan.conf
+ * or a vici client asks for, so "default = 4" logs as much as 3 does and
+ * no key reaches a log (issue 5, "Secrets").
  *
  * Usage: l2x-ike [--config FILE]
  * Exit status: 0 after SIGINT/SIGTERM; 1 an error; 2 a usage error.
@@ -34,14 +48,17 @@
 #include <daemon.h>
 #include <library.h>
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "control/config.h"
+#include "ipsec/ike_config.h"
 #include "ipsec/ike_kernel.h"
 
 /* The settings section and logging name (DESIGN.md: "Logging is
@@ -49,14 +66,18 @@
 #define IKE_NAME "l2x-ike"
 
 /* What IKEv2 in l2x needs from Debian's plugin folder: randomness and
- * nonces; IKE crypto (AES, SHA-1/2, HMAC, KDF, X25519 and modp through
- * gmp, ChaCha20-Poly1305); certificates and keys; kernel-netlink for
- * addresses and routes (its kernel-ipsec loses to ours); the UDP sockets;
- * vici for the agent. */
+ * nonces; IKE crypto (AES, SHA-1/2, HMAC, KDF, X25519 and Ed25519 through
+ * curve25519, modp and RSA through gmp, ChaCha20-Poly1305; AES-GCM, the
+ * default IKE proposal, through gcm, and ECDSA and the rest through
+ * openssl, both from libstrongswan-standard-plugins: a plugin that is not
+ * installed is skipped with a log line, and a proposal that needs it is
+ * refused at load); certificates and keys; kernel-netlink for addresses
+ * and routes (its kernel-ipsec loses to ours); the UDP sockets; vici for
+ * the agent. */
 #define PLUGINS                                                           \
-	"random nonce aes sha1 sha2 hmac kdf gmp curve25519 chapoly pem " \
-	"pkcs1 pkcs8 x509 pubkey revocation constraints kernel-netlink "  \
-	"socket-default vici"
+	"random nonce aes sha1 sha2 hmac kdf gmp curve25519 chapoly gcm " \
+	"openssl pem pkcs1 pkcs8 x509 pubkey revocation constraints "     \
+	"kernel-netlink socket-default vici"
 
 static void usage(FILE *f)
 {
@@ -65,6 +86,24 @@ static void usage(FILE *f)
 		   "load and validate\n"
 		   "strongSwan settings: strongswan.conf or $STRONGSWAN_CONF, "
 		   "section \"" IKE_NAME "\"\n");
+}
+
+/* Step 0. strongSwan's sha1 plugin exports SHA1Update and calls it through
+ * the PLT; libmd (a dependency of libbsd) exports one with another
+ * context layout, and the first one loaded wins: with libmd in the
+ * process every SHA-1 (NAT-D, certificate key ids) runs forever. Refuse to
+ * start rather than spin. Returns 0 or -1 (printed). */
+static int symbol_check(void)
+{
+	if (dlsym(RTLD_DEFAULT, "SHA1Update") == NULL)
+		return 0;
+	fprintf(stderr,
+		IKE_NAME ": libmd is loaded into this process (l2x-ike was "
+			 "linked with -lbsd?): its SHA1Update would replace "
+			 "the one of strongSwan's sha1 plugin and every "
+			 "SHA-1 would run forever; link l2x-ike without "
+			 "-lbsd (Makefile, the l2x-ike rule)\n");
+	return -1;
 }
 
 static void rng_fill(void *ctx, void *buf, size_t len)
@@ -110,8 +149,88 @@ static int self_check(void)
 	return 0;
 }
 
-/* Step 8. Returns the signal that ended the wait, or -1. */
-static int wait_signals(const sigset_t *set)
+/* The log guard (header comment): level 4 never reaches a logger. */
+static void (*bus_vlog)(bus_t *bus, debug_t group, level_t level, char *fmt,
+			va_list args);
+
+static void guarded_vlog(bus_t *bus, debug_t group, level_t level, char *fmt,
+			 va_list args)
+{
+	if (level >= LEVEL_PRIVATE)
+		return;
+	bus_vlog(bus, group, level, fmt, args);
+}
+
+static void guarded_log(bus_t *bus, debug_t group, level_t level, char *fmt,
+			...)
+{
+	va_list args;
+
+	if (level >= LEVEL_PRIVATE)
+		return;
+	va_start(args, fmt);
+	bus_vlog(bus, group, level, fmt, args);
+	va_end(args);
+}
+
+/* Before any other thread exists (libcharon_init() creates the bus). */
+static void guard_log(void)
+{
+	bus_vlog = charon->bus->vlog;
+	charon->bus->vlog = guarded_vlog;
+	charon->bus->log = guarded_log;
+}
+
+/* The running configuration and its source (--config). */
+struct ike_state {
+	const char *config; /* NULL: none given, nothing applied */
+	struct l2x_ike_config *ic;
+};
+
+/* SIGHUP, step 10: strongswan.conf, then the appliance configuration. */
+static void reload(struct ike_state *st)
+{
+	static struct l2x_config next; /* large: not on the stack */
+	struct l2x_config_err err;
+	char why[L2X_IKE_CONFIG_ERR_LEN];
+
+	DBG1(DBG_DMN, "l2x-ike: SIGHUP: reloading strongswan.conf");
+	if (lib->settings->load_files(lib->settings, lib->conf, FALSE)) {
+		charon->load_loggers(charon);
+		lib->plugins->reload(lib->plugins, NULL);
+	} else {
+		DBG1(DBG_DMN, "l2x-ike: reloading strongswan.conf "
+			      "failed, keeping the old settings");
+	}
+	if (st->config == NULL)
+		return;
+	if (l2x_config_load(st->config, &next, &err) < 0) {
+		DBG1(DBG_DMN,
+		     "l2x-ike: SIGHUP: %s, keeping the running "
+		     "configuration",
+		     err.msg);
+		return;
+	}
+	if (l2x_ike_config_apply(st->ic, &next, st->config, why, sizeof(why)) <
+	    0)
+		DBG1(DBG_DMN,
+		     "l2x-ike: SIGHUP: %s, keeping the running "
+		     "configuration",
+		     why);
+	else if (l2x_ike_kernel_set_ctl(next.dataplane.control_socket,
+					(unsigned int)next.tunnel.encap) < 0)
+		DBG1(DBG_DMN,
+		     "l2x-ike: SIGHUP: dataplane.control_socket %s: "
+		     "not a usable path, keeping the old one",
+		     next.dataplane.control_socket);
+	else
+		DBG1(DBG_DMN, "l2x-ike: SIGHUP: configuration %s applied",
+		     st->config);
+	l2x_config_free(&next);
+}
+
+/* Step 10. Returns the signal that ended the wait, or -1. */
+static int wait_signals(const sigset_t *set, struct ike_state *st)
 {
 	for (;;) {
 		int sig = sigwaitinfo(set, NULL);
@@ -125,15 +244,7 @@ static int wait_signals(const sigset_t *set)
 		}
 		if (sig != SIGHUP)
 			return sig;
-		DBG1(DBG_DMN, "l2x-ike: SIGHUP: reloading strongswan.conf");
-		if (lib->settings->load_files(lib->settings, lib->conf,
-					      FALSE)) {
-			charon->load_loggers(charon);
-			lib->plugins->reload(lib->plugins, NULL);
-		} else {
-			DBG1(DBG_DMN, "l2x-ike: reloading strongswan.conf "
-				      "failed, keeping the old settings");
-		}
+		reload(st);
 	}
 }
 
@@ -187,9 +298,10 @@ int main(int argc, char **argv)
 {
 	static struct l2x_config cfg; /* large: not on the stack */
 	const struct l2x_ike_rng rng = {.fill = rng_fill};
+	struct ike_state st = {0};
 	level_t levels[DBG_MAX];
-	const char *config = NULL;
 	struct l2x_config_err err;
+	char why[L2X_IKE_CONFIG_ERR_LEN];
 	sigset_t set;
 	char *plugins;
 	int rc = 1, sig, r;
@@ -201,14 +313,16 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (parse_args(argc, argv, &config) < 0)
+	if (parse_args(argc, argv, &st.config) < 0)
 		return 2;
+	if (symbol_check() < 0)
+		return 1;
 	if (sodium_init() < 0) {
 		fprintf(stderr, IKE_NAME ": libsodium failed to initialise\n");
 		return 1;
 	}
-	if (config != NULL) {
-		r = l2x_config_load(config, &cfg, &err);
+	if (st.config != NULL) {
+		r = l2x_config_load(st.config, &cfg, &err);
 		if (r < 0) {
 			fprintf(stderr, IKE_NAME ": %s\n", err.msg);
 			return 1;
@@ -223,6 +337,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, IKE_NAME ": libcharon_init failed\n");
 		goto err_charon;
 	}
+	guard_log();
 	for (int g = 0; g < DBG_MAX; g++)
 		levels[g] = LEVEL_CTRL;
 	charon->set_default_loggers(charon, levels, TRUE);
@@ -244,16 +359,36 @@ int main(int argc, char **argv)
 	}
 	if (self_check() < 0)
 		goto err_charon;
-	if (config != NULL)
-		DBG1(DBG_DMN,
-		     "l2x-ike: configuration %s: appliance %s, "
-		     "%s, %u networks (not applied yet, issue 5)",
-		     config, cfg.appliance.name,
-		     l2x_config_role_name(cfg.appliance.role), cfg.n_networks);
+	if (st.config != NULL) {
+		/* after the self-check: from here get_spi asks the dataplane */
+		if (l2x_ike_kernel_set_ctl(cfg.dataplane.control_socket,
+					   (unsigned int)cfg.tunnel.encap) <
+		    0) {
+			DBG1(DBG_DMN,
+			     "l2x-ike: dataplane.control_socket %s: "
+			     "not a usable path",
+			     cfg.dataplane.control_socket);
+			goto err_config;
+		}
+		if (l2x_ike_config_create(&st.ic) < 0) {
+			DBG1(DBG_DMN, "l2x-ike: out of memory");
+			goto err_charon;
+		}
+		if (l2x_ike_config_apply(st.ic, &cfg, st.config, why,
+					 sizeof(why)) < 0) {
+			/* Both: the log may be a file nobody watches. */
+			DBG1(DBG_DMN, "l2x-ike: %s", why);
+			fprintf(stderr, IKE_NAME ": %s\n", why);
+			goto err_config;
+		}
+		l2x_config_free(&cfg); /* applied: no longer needed */
+	}
 
 	charon->start(charon);
 	DBG1(DBG_DMN, "l2x-ike: started (strongSwan " VERSION ")");
-	sig = wait_signals(&set);
+	if (st.ic != NULL)
+		l2x_ike_config_start(st.ic);
+	sig = wait_signals(&set, &st);
 	if (sig > 0) {
 		DBG1(DBG_DMN, "l2x-ike: %s received, shutting down",
 		     sig == SIGINT ? "SIGINT" : "SIGTERM");
@@ -262,6 +397,8 @@ int main(int argc, char **argv)
 	}
 	log_calls();
 
+err_config:
+	l2x_ike_config_destroy(st.ic);
 err_charon:
 	libcharon_deinit();
 err_lib:

@@ -12,6 +12,7 @@ libcmocka-dev
 libyaml-dev
 strongswan-charon strongswan-swanctl strongswan-pki
 libcharon-extra-plugins libstrongswan-extra-plugins
+libstrongswan-standard-plugins
 dpkg-dev gperf flex bison bzip2 xz-utils
 clang llvm libclang-rt-14-dev clang-format
 python3 python3-scapy python3-cryptography

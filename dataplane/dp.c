@@ -172,7 +172,7 @@ void l2x_dp_request_reload(struct l2x_dp *dp)
 struct eal_args {
 	char *argv[L2X_DP_EAL_ARGS];
 	int argc;
-	char buf[L2X_DP_EAL_ARGS][L2X_CONFIG_DEVICE_LEN + 16];
+	char buf[L2X_DP_EAL_ARGS][L2X_CONFIG_DEVICE_LEN + 48];
 };
 
 static void eal_add(struct eal_args *a, const char *fmt, const char *s)
@@ -185,6 +185,23 @@ static void eal_add(struct eal_args *a, const char *fmt, const char *s)
 static bool is_vdev(const char *dev)
 {
 	return strncmp(dev, "net_", 4) == 0;
+}
+
+/* net_af_packet receives into a ring of framesz-byte frames (default
+ * 2048) and cuts a longer frame short without a word, so a jumbo frame
+ * would be forwarded truncated. Unless the device sets framesz, give it
+ * frames for the largest frame an mbuf holds (L2X_MAX_FRAME): the kernel
+ * puts a frame 34 bytes into a ring frame, the PMD refuses a framesz
+ * whose data part (framesz - 32) exceeds the mbuf room, and it indexes
+ * ring frames as if contiguous, so blocksz is a page multiple holding
+ * whole frames (32 here). */
+#define L2X_DP_AFP_FRAMESZ 9344u
+#define L2X_DP_AFP_RING ",framesz=9344,blocksz=299008"
+
+static bool afp_needs_ring(const char *dev)
+{
+	return strncmp(dev, "net_af_packet", 13) == 0 &&
+	       strstr(dev, "framesz=") == NULL;
 }
 
 /* The DPDK port name of a device: a vdev's name is up to its first comma,
@@ -219,7 +236,17 @@ static void build_eal(struct l2x_dp *dp, const char *prefix, struct eal_args *a)
 	eal_add(a, "%s", num);
 	for (int i = 0; i < 2; i++) {
 		if (is_vdev(devs[i])) {
-			eal_add(a, "--vdev=%s", devs[i]);
+			char vdev[L2X_CONFIG_DEVICE_LEN +
+				  sizeof(L2X_DP_AFP_RING)];
+
+			RTE_BUILD_BUG_ON(L2X_DP_AFP_FRAMESZ - 34 <
+					 L2X_MAX_FRAME);
+			RTE_BUILD_BUG_ON(L2X_DP_AFP_FRAMESZ - 32 >
+					 L2X_MBUF_ROOM - RTE_PKTMBUF_HEADROOM);
+			snprintf(vdev, sizeof(vdev), "%s%s", devs[i],
+				 afp_needs_ring(devs[i]) ? L2X_DP_AFP_RING
+							 : "");
+			eal_add(a, "--vdev=%s", vdev);
 		} else {
 			eal_add(a, "%s", "-a");
 			eal_add(a, "%s", devs[i]);

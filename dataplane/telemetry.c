@@ -122,10 +122,14 @@ static int restrict_mode(const char *path, bool dir, mode_t mode)
 			(unsigned int)mode, path, strerror(-rc));
 		return rc;
 	}
-	fprintf(stderr,
-		"l2x-dataplane: telemetry: %s was mode %o, now %o "
-		"(root only)\n",
-		path, (unsigned int)(st.st_mode & 07777), (unsigned int)mode);
+	/* a socket made under umask 077 is 0700: only worth a word when
+	 * others could reach it */
+	if (st.st_mode & 077)
+		fprintf(stderr,
+			"l2x-dataplane: telemetry: %s was mode %o, now %o "
+			"(root only)\n",
+			path, (unsigned int)(st.st_mode & 07777),
+			(unsigned int)mode);
 	return 0;
 }
 

@@ -250,6 +250,20 @@ topo_config_aging() {
 	printf 'bridge: { aging: %s }\n' "$2" >>"$TMP/$1.yaml"
 }
 
+# topo_config_device SITE lan|uplink DEVICE: the DPDK device (vdev string
+# or PCI address) of SITE's LAN or uplink port in its configuration.
+topo_config_device() {
+	sed -i "s|^\(  $2: *{ device: \)\"[^\"]*\"|\1\"$3\"|" "$TMP/$1.yaml"
+	grep -q "^  $2: *{ device: \"$3\"" "$TMP/$1.yaml"
+}
+
+# topo_vm_mtu VM SWITCH-SITE MTU: the MTU of VM's eth0 and of its access
+# port on the switch (vlansw carries frames up to a 9216-byte MTU).
+topo_vm_mtu() {
+	ip -n "$P$1" link set eth0 mtu "$3" &&
+		ip -n "${P}sw$2" link set "$1" mtu "$3"
+}
+
 # topo_configs [ALG [ENCAP]]: fresh keys and both sites' configurations.
 topo_configs() {
 	topo_keyfile a2b

@@ -474,6 +474,61 @@ static int yaml_fail(struct l2x_cfg_ctx *c, const yaml_parser_t *p,
 	    "%s%s%s", p->problem ? p->problem : "syntax error", val, ctx);
 }
 
+/*
+ * Flow collections ([ ], { }) nested deeper than L2X_CFG_FLOW_DEPTH_MAX
+ * anywhere in buf: libyaml's scanner is quadratic in that depth (200000
+ * levels take minutes), so it is refused before libyaml sees it. The
+ * schema is 4 levels deep. Brackets inside quoted scalars and comments
+ * do not count; a quote opens a scalar only where one may start (after a
+ * blank, a line start, or one of "[{,:"). Returns 0, or the error.
+ */
+#define L2X_CFG_FLOW_DEPTH_MAX 64
+static int flow_depth_check(struct l2x_cfg_ctx *c, const char *buf, size_t len)
+{
+	uint32_t line = 1, depth = 0;
+	char quote = 0, prev = '\n';
+	bool comment = false;
+
+	for (size_t i = 0; i < len; prev = buf[i++]) {
+		char ch = buf[i];
+
+		if (ch == '\n') {
+			line++;
+			comment = false;
+		}
+		if (comment)
+			continue;
+		if (quote == '"') {
+			if (ch == '\\' && i + 1 < len)
+				i++; /* the escaped character */
+			else if (ch == '"')
+				quote = 0;
+			continue;
+		}
+		if (quote == '\'') {
+			if (ch == '\'' && i + 1 < len && buf[i + 1] == '\'')
+				i++; /* '' is a quote inside */
+			else if (ch == '\'')
+				quote = 0;
+			continue;
+		}
+		if (ch == '#' && strchr(" \t\r\n", prev))
+			comment = true;
+		else if ((ch == '"' || ch == '\'') &&
+			 strchr(" \t\r\n[{,:", prev))
+			quote = ch;
+		else if ((ch == '[' || ch == '{') &&
+			 ++depth > L2X_CFG_FLOW_DEPTH_MAX)
+			return l2x_cfg_fail(c, line, "yaml",
+					    "flow collections nested deeper "
+					    "than %d levels",
+					    L2X_CFG_FLOW_DEPTH_MAX);
+		else if ((ch == ']' || ch == '}') && depth > 0)
+			depth--;
+	}
+	return 0;
+}
+
 /* Load the one document of buf into doc; a second document or a syntax
  * error anywhere in the stream is an error. */
 static int load_document(struct l2x_cfg_ctx *c, const char *buf, size_t len,
@@ -559,7 +614,9 @@ int l2x_config_parse(const char *name, const char *buf, size_t len,
 	if (len > L2X_CONFIG_FILE_MAX)
 		return l2x_cfg_fail(&c, 1, NULL, "file is larger than %d bytes",
 				    L2X_CONFIG_FILE_MAX);
-	rc = load_document(&c, buf, len, &doc);
+	rc = flow_depth_check(&c, buf, len);
+	if (rc == 0)
+		rc = load_document(&c, buf, len, &doc);
 	if (rc != 0)
 		return rc;
 	c.doc = &doc;

@@ -326,18 +326,42 @@ static void show_drops(struct l2x_dp *dp, struct l2x_json *j)
 	}
 }
 
+/* "IPv4 20 + UDP 8 + ESP 8 + ...": the non-zero parts of the
+ * overhead, in wire order (mtu.h l2x_foreach_mtu_part). */
+static void mtu_parts(const struct l2x_mtu_overhead *oh, char *b, size_t len)
+{
+	size_t n = 0;
+
+	b[0] = '\0';
+#define L2X_X(field, label)                                           \
+	if (oh->field && strcmp(#field, "frame_eth") != 0 && n < len) \
+		n += (size_t)snprintf(b + n, len - n, "%s%s %u",      \
+				      n ? " + " : "", label, oh->field);
+	l2x_foreach_mtu_part(L2X_X)
+#undef L2X_X
+}
+
+/* Per network: the largest frame that crosses without outer
+ * fragmentation, the overhead and its parts, the MSS clamp in force. */
 static void show_mtu(struct l2x_dp *dp, struct l2x_json *j)
 {
 	const struct l2x_mtu_plan *p = &dp->plan;
+	char parts[512];
 
-	row_begin(j);
-	knum(j, "uplink_mtu", p->mtu, 1);
-	knum(j, "overhead", p->oh.fixed + p->oh.esp_pad_max, 0);
-	knum(j, "max_frame", p->max_frame, 0);
-	knum(j, "mss_ipv4", p->mss.ipv4, 0);
-	knum(j, "mss_ipv6", p->mss.ipv6, 0);
-	kstr(j, "beyond", "fragmented outer IPv4, reassembled by the peer", 0);
-	puts_(j, "}");
+	mtu_parts(&p->oh, parts, sizeof(parts));
+	for (uint32_t i = 0; i < dp->nets->n; i++) {
+		const struct l2x_dp_net *n = dp->nets->net[i];
+
+		row_begin(j);
+		kstr(j, "network", n->name, 1);
+		knum(j, "uplink_mtu", p->mtu, 0);
+		knum(j, "max_frame", p->max_frame, 0);
+		knum(j, "overhead", p->oh.fixed + p->oh.esp_pad_max, 0);
+		knum(j, "mss_ipv4", n->clamp ? n->mss.ipv4 : 0, 0);
+		knum(j, "mss_ipv6", n->clamp ? n->mss.ipv6 : 0, 0);
+		kstr(j, "parts", parts, 0);
+		puts_(j, "}");
+	}
 }
 
 int l2x_ctl_show(struct l2x_dp *dp, const struct l2x_ctl_show_req *req,

@@ -87,19 +87,19 @@ struct l2x_mtu_overhead {
 
 /* The breakdown fields, in wire order, with a label each:
  * _(field, "label"). */
-#define l2x_foreach_mtu_part(_)                                     \
-	_(outer_ipv4, "outer IPv4")                                 \
-	_(outer_udp, "UDP 4500")                                    \
-	_(esp_hdr, "ESP SPI + sequence")                            \
-	_(esp_iv, "ESP IV")                                         \
-	_(inner_ipv4, "inner IPv4")                                 \
-	_(gre, "GRE-TEB + key")                                     \
-	_(inner_udp, "inner UDP 4789")                              \
-	_(vxlan, "VXLAN")                                           \
-	_(frame_eth, "carried Ethernet header (part of the frame)") \
-	_(esp_pad_max, "ESP padding (up to)")                       \
-	_(esp_trailer, "ESP pad length + next header")              \
-	_(esp_icv, "ESP ICV")
+#define l2x_foreach_mtu_part(_)        \
+	_(outer_ipv4, "IPv4")          \
+	_(outer_udp, "UDP")            \
+	_(esp_hdr, "ESP")              \
+	_(esp_iv, "IV")                \
+	_(inner_ipv4, "inner IPv4")    \
+	_(gre, "GRE")                  \
+	_(inner_udp, "inner UDP")      \
+	_(vxlan, "VXLAN")              \
+	_(frame_eth, "frame Ethernet") \
+	_(esp_pad_max, "pad<=")        \
+	_(esp_trailer, "ESP trailer")  \
+	_(esp_icv, "ICV")
 
 /* Fill *out with the breakdown of (encap, aead). Returns 0, or -EINVAL for
  * an encapsulation or AEAD l2x does not know (out untouched). */

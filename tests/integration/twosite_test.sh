@@ -24,8 +24,8 @@
 # messages refused with the process still serving; NAT traversal (the
 # router SNATs A to another address and port, B follows); idle CPU use;
 # the counters through DPDK telemetry (/l2x/stats, /l2x/drops, /l2x/info;
-# socket root-only); SA_ADD / SA_QUERY / SA_DEL over the control socket
-# (a rekey by hand);
+# socket root-only); SPI_ALLOC / SA_ADD / SA_UPDATE / SA_QUERY / SA_DEL
+# over the control socket (a rekey by hand);
 # SIGTERM (exit 0, socket removed).
 #
 # The topology is built by tests/integration/lib/topo.sh (shared with
@@ -232,12 +232,17 @@ check "telemetry socket and folder are root-only (0600, 0700)" \
 cat >"$TMP/sa.py" <<'EOF'
 import socket, struct, sys
 # sa.py SOCKET add|del|query SPI in|out [KEYHEX PEER LOCAL [PEER-PORT]]
+# sa.py SOCKET update SPI in|out PEER PEER-PORT: SA_UPDATE
 # sa.py SOCKET alloc: SPI_ALLOC, prints the SPI (0x%08x)
 sock, op = sys.argv[1], sys.argv[2]
 if op != "alloc":
     spi, dirn = int(sys.argv[3], 0), {"in": 0, "out": 1}[sys.argv[4]]
 if op == "alloc":
     body, typ = b"", 0x0A
+elif op == "update":
+    body = struct.pack(">IB3x4sH2x", spi, dirn, socket.inet_aton(sys.argv[5]),
+                       int(sys.argv[6]))
+    typ = 2
 elif op == "add":
     key = bytes.fromhex(sys.argv[5])
     ip = lambda a: socket.inet_aton(a)
@@ -287,6 +292,14 @@ refute "SA_ADD of the same SPI again is refused" \
 check "SA_ADD outbound $S3 on B (to A's NAT mapping) replaces 0x2001" \
 	sa b add "$S3" out "$K3" 198.18.2.1 198.18.2.2 14500
 check "VLAN 200 B -> A with the new SA" topo_ping b200 198.19.200.1
+check "SA_UPDATE moves B's outbound SA to port 14501" \
+	sa b update "$S3" out 198.18.2.1 14501
+check "B's tunnel points at 198.18.2.1:14501" topo_peer_is b 198.18.2.1 14501
+check "SA_UPDATE back to A's NAT mapping (14500)" \
+	sa b update "$S3" out 198.18.2.1 14500
+refute "SA_UPDATE of an SPI B does not have is refused" \
+	sa b update 0x7777 out 198.18.2.1 14500
+check "VLAN 200 B -> A again" topo_ping b200 198.19.200.1
 n3=$(sa_packets a "$S3")
 check "A opened packets with SPI $S3 ($n3)" test "${n3:-0}" -gt 0
 check "SA_QUERY finds it" sa a query "$S3" in

@@ -213,8 +213,8 @@ static enum l2x_ctl_err check_soft(struct l2x_ctl_fault *f, const char *soft_f,
 
 static enum l2x_ctl_err check_show_what(struct l2x_ctl_fault *f, uint64_t w)
 {
-	/* The values are contiguous: NETWORKS..MTU. */
-	return range(f, "what", w, L2X_CTL_SHOW_NETWORKS, L2X_CTL_SHOW_MTU);
+	/* The values are contiguous: NETWORKS..IKE. */
+	return range(f, "what", w, L2X_CTL_SHOW_NETWORKS, L2X_CTL_SHOW_IKE);
 }
 
 /* ERROR text: NUL within the field, printable ASCII before it. */

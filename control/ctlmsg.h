@@ -190,7 +190,10 @@ _Static_assert(L2X_CTL_MSS_MAX == 9176, "jumbo MSS");
 /* ERROR code: a positive errno value, as netlink replies carry. */
 #define L2X_CTL_ERRNO_MAX 4095
 
-/* What SHOW asks for: name, value, the word l2xctl takes. */
+/* What SHOW asks for: name, value, the word l2xctl takes. IKE is not
+ * the dataplane's: l2x-ike answers it on its own status socket (the
+ * control socket's path + ".ike", ipsec/ike_status.h) and the dataplane
+ * refuses it with ERROR EINVAL, as l2x-ike refuses every other table. */
 #define l2x_foreach_ctl_show(_)    \
 	_(NETWORKS, 1, "networks") \
 	_(MACS, 2, "macs")         \
@@ -198,7 +201,8 @@ _Static_assert(L2X_CTL_MSS_MAX == 9176, "jumbo MSS");
 	_(SA, 4, "sa")             \
 	_(STATS, 5, "stats")       \
 	_(DROPS, 6, "drops")       \
-	_(MTU, 7, "mtu")
+	_(MTU, 7, "mtu")           \
+	_(IKE, 8, "ike")
 
 enum l2x_ctl_show {
 #define L2X_CTL_SHOW_ENUM(n, v, s) L2X_CTL_SHOW_##n = v,
@@ -321,7 +325,7 @@ struct l2x_ctl_w_net_del {
 _Static_assert(sizeof(struct l2x_ctl_w_net_del) == 36, "NET_DEL body");
 
 /* SHOW: ask for a table as JSON. 36 bytes.
- *   what       enum l2x_ctl_show: 1..7.       reserved0  zero.
+ *   what       enum l2x_ctl_show: 1..8.       reserved0  zero.
  *   network    for MACS: empty (every network) or a name; for every
  *              other what: empty. */
 struct l2x_ctl_w_show {
@@ -393,7 +397,7 @@ _Static_assert(sizeof(struct l2x_ctl_w_sa_info) == 32, "SA_INFO body");
 
 /* SHOW_REPLY: one chunk of the JSON text a SHOW asked for. 4 bytes, then
  * the text to the end of the message.
- *   what       the SHOW's what, 1..7.        reserved0  zero.
+ *   what       the SHOW's what, 1..8.        reserved0  zero.
  *   text       0..L2X_CTL_SHOW_TEXT_MAX bytes of well-formed UTF-8 (RFC
  *              3629: no overlong forms, no surrogates, at most U+10FFFF)
  *              with no NUL and no control character but tab, LF and CR

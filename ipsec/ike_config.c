@@ -284,6 +284,8 @@ static traffic_selector_t *inner_ts(uint32_t addr, enum l2x_config_encap enc)
 static child_cfg_t *build_child_cfg(const struct ike_params *p)
 {
 	uint64_t life = p->child_lifetime;
+	action_t restart =
+	    p->role == L2X_CONFIG_ROLE_INITIATOR ? ACTION_START : ACTION_NONE;
 	child_cfg_create_t data = {
 	    .mode = MODE_TUNNEL,
 	    .lifetime =
@@ -295,10 +297,15 @@ static child_cfg_t *build_child_cfg(const struct ike_params *p)
 				.rekey = ESP_PACKETS_SOFT,
 				.jitter = ESP_PACKETS_HARD - ESP_PACKETS_SOFT},
 		},
-	    .start_action = p->role == L2X_CONFIG_ROLE_INITIATOR ? ACTION_START
-								 : ACTION_NONE,
-	    .dpd_action = ACTION_START,
-	    .close_action = ACTION_START,
+	    /* Healing (issue 5): the initiator starts the tunnel and starts
+	     * it again when DPD finds the peer dead or the peer closes it;
+	     * the responder only clears its SAs then and waits for the
+	     * initiator. Both restarting would, without NAT, race to two
+	     * IKE_SAs that unique=replace deletes in turn, each delete
+	     * restarting the other side again. */
+	    .start_action = restart,
+	    .dpd_action = restart,
+	    .close_action = restart,
 	};
 	child_cfg_t *child = child_cfg_create(CHILD_NAME, &data);
 
@@ -332,6 +339,11 @@ static peer_cfg_t *build_peer_cfg(const struct ike_params *p, ike_cfg_t *ike,
 	    .jitter_time = life / 10,
 	    .over_time = life / 10,
 	    .dpd = p->dpd_delay,
+	    /* Without MOBIKE charon follows a NATed peer's new address or
+	     * port on its next authenticated IKE request (RFC 7296, section
+	     * 2.23); with it, only the MOBIKE initiator may move the IKE_SA,
+	     * and a NATed initiator never learns that its mapping changed. */
+	    .no_mobike = true,
 	};
 	peer_cfg_t *peer = peer_cfg_create((char *)p->name, ike, &data);
 

@@ -29,7 +29,9 @@
  *              reauthentication: IKEv2 rekeying keeps the SAs up, a
  *              reauthentication would break them) at 0.9 L minus a random
  *              jitter up to 0.1 L; over time 0.1 L, so no IKE_SA lives
- *              past L. DPD every peer.dpd_delay s (0 = off). MOBIKE on.
+ *              past L. DPD every peer.dpd_delay s (0 = off). MOBIKE off:
+ *              the peer's address and port follow its authenticated IKE
+ *              requests (a NAT that changes its mapping; RFC 7296, 2.23).
  *   child_cfg  "tunnel", ESP tunnel mode, UDP-encapsulated (the kernel
  *              backend requires it). Proposals: peer.esp_proposals in
  *              their order, each "ALG-esn-noesn": ESN preferred (RFC 4303
@@ -46,9 +48,13 @@
  *              hash, RFC 7348 section 5, and selectors are symmetric, so
  *              "4789 only" would cut one direction). A peer that proposes
  *              0.0.0.0/0 is narrowed to these.
- *              Start action: start (initiate once charon runs) for
- *              appliance.role initiator, none for responder. DPD action
- *              and close action: restart.
+ *              Start, DPD and close action: for appliance.role
+ *              initiator start/restart (initiate once charon runs, and
+ *              again when DPD declares the peer dead or the peer closes
+ *              the CHILD_SA); for responder none/clear (its SAs go, the
+ *              initiator comes back), so the two sides never race to
+ *              restart. How fast DPD declares a peer dead is l2x-ike's
+ *              retransmission settings (ike_main.c).
  *
  * Applying twice (SIGHUP): everything is built and checked first; any
  * error leaves the running configuration untouched. Then the credential

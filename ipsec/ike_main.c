@@ -14,7 +14,9 @@
  *   3. library_init(NULL, "l2x-ike"): settings come from strongswan.conf
  *      (or $STRONGSWAN_CONF) under the section "l2x-ike", so this daemon
  *      is configured apart from a system charon: l2x-ike { port, vici
- *      socket, filelog, load = PLUGINS ... };
+ *      socket, filelog, load = PLUGINS ... }; then l2x's defaults for the
+ *      retransmission of IKE requests (heal_defaults(), below), which
+ *      strongswan.conf may override;
  *   4. libcharon_init(), the log guard (below), loggers (stderr at level
  *      1 unless strongswan.conf sets filelog/syslog);
  *   5. the l2x kernel-ipsec backend, as a static plugin feature, before
@@ -30,7 +32,8 @@
  *      1 and the message "l2x-ike: FILE: FIELD: MESSAGE" on stderr;
  *   9. charon->start(); an initiator then starts its IKE_SA;
  *  10. wait for SIGINT/SIGTERM (shutdown, status 0) or SIGHUP: reload
- *      strongswan.conf, loggers and plugins, then re-read --config FILE
+ *      strongswan.conf (and l2x's retransmission defaults again),
+ *      loggers and plugins, then re-read --config FILE
  *      and apply it; a file that does not load or apply is logged
  *      ("l2x-ike: SIGHUP: FILE:LINE: FIELD: MESSAGE, keeping the running
  *      configuration") and the running one stays.
@@ -60,6 +63,7 @@
 #include "control/config.h"
 #include "ipsec/ike_config.h"
 #include "ipsec/ike_kernel.h"
+#include "ipsec/ike_status.h"
 
 /* The settings section and logging name (DESIGN.md: "Logging is
  * configured under the name given to library_init()"). */
@@ -78,6 +82,37 @@
 	"random nonce aes sha1 sha2 hmac kdf gmp curve25519 chapoly gcm " \
 	"openssl pem pkcs1 pkcs8 x509 pubkey revocation constraints "     \
 	"kernel-netlink socket-default vici"
+
+/* Healing (issue 5): charon declares a peer dead, or an IKE_SA_INIT
+ * unanswered, only when its retransmissions give up: request, then waits
+ * of timeout * base^n for n = 0 .. tries, which strongSwan's defaults (4 s,
+ * 1.8, 5) make 165 s. l2x's tunnel is one point-to-point peer that either
+ * answers within a round trip or is gone, so l2x-ike's defaults give up
+ * after 1 + 1.4 + 1.96 + 2.74 = 7.1 s: a dead peer is found within
+ * peer.dpd_delay + 7.1 s of its last packet, and the initiator, which
+ * retries for ever (keyingtries 0), sends an IKE_SA_INIT at least every
+ * 2.74 s, so it reaches a peer within 3 s of the WAN coming back.
+ * strongswan.conf (l2x-ike.retransmit_*) overrides them. */
+static const struct {
+	const char *key;
+	const char *value;
+} heal_settings[] = {
+    {"retransmit_timeout", "1.0"},
+    {"retransmit_base", "1.4"},
+    {"retransmit_tries", "3"},
+};
+
+/* The defaults above, under the settings section "l2x-ike" (lib->ns):
+ * after library_init() and after each reload, which drops the keys that
+ * strongswan.conf does not set. */
+static void heal_defaults(void)
+{
+	for (size_t i = 0; i < sizeof(heal_settings) / sizeof(heal_settings[0]);
+	     i++)
+		lib->settings->set_default_str(lib->settings, "%s.%s",
+					       (char *)heal_settings[i].value,
+					       lib->ns, heal_settings[i].key);
+}
 
 static void usage(FILE *f)
 {
@@ -196,6 +231,7 @@ static void reload(struct ike_state *st)
 
 	DBG1(DBG_DMN, "l2x-ike: SIGHUP: reloading strongswan.conf");
 	if (lib->settings->load_files(lib->settings, lib->conf, FALSE)) {
+		heal_defaults();
 		charon->load_loggers(charon);
 		lib->plugins->reload(lib->plugins, NULL);
 	} else {
@@ -299,6 +335,8 @@ int main(int argc, char **argv)
 	static struct l2x_config cfg; /* large: not on the stack */
 	const struct l2x_ike_rng rng = {.fill = rng_fill};
 	struct ike_state st = {0};
+	struct l2x_ike_status *status = NULL;
+	char status_path[108] = ""; /* sun_path */
 	level_t levels[DBG_MAX];
 	struct l2x_config_err err;
 	char why[L2X_IKE_CONFIG_ERR_LEN];
@@ -333,6 +371,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, IKE_NAME ": library_init failed\n");
 		goto err_lib;
 	}
+	heal_defaults();
 	if (!libcharon_init()) {
 		fprintf(stderr, IKE_NAME ": libcharon_init failed\n");
 		goto err_charon;
@@ -381,11 +420,21 @@ int main(int argc, char **argv)
 			fprintf(stderr, IKE_NAME ": %s\n", why);
 			goto err_config;
 		}
+		snprintf(status_path, sizeof(status_path), "%s",
+			 cfg.dataplane.control_socket);
 		l2x_config_free(&cfg); /* applied: no longer needed */
 	}
 
 	charon->start(charon);
 	DBG1(DBG_DMN, "l2x-ike: started (strongSwan " VERSION ")");
+	if (status_path[0] != '\0') {
+		r = l2x_ike_status_start(status_path, &status);
+		if (r < 0)
+			DBG1(DBG_DMN,
+			     "l2x-ike: status socket %s" L2X_IKE_STATUS_SUFFIX
+			     ": %s (l2xctl show ike will not answer)",
+			     status_path, strerror(-r));
+	}
 	if (st.ic != NULL)
 		l2x_ike_config_start(st.ic);
 	sig = wait_signals(&set, &st);
@@ -396,6 +445,7 @@ int main(int argc, char **argv)
 		rc = 0;
 	}
 	log_calls();
+	l2x_ike_status_stop(status);
 
 err_config:
 	l2x_ike_config_destroy(st.ic);

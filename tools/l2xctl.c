@@ -4,7 +4,7 @@
  * over its control socket (control/ctlmsg.h, dataplane/ctl.h).
  *
  *   l2xctl [-s SOCKET] [-j] show networks|macs [NET]|tunnels|sa|stats|
- *                               drops|mtu
+ *                               drops|mtu|ike
  *   l2xctl [-s SOCKET] clear macs NET
  *   l2xctl [-s SOCKET] net add NAME vlan VID tunnel-id ID
  *                      [gateway ADDR/LEN side local|remote]
@@ -19,6 +19,10 @@
  * removes one by name or VLAN (NET_DEL), reload re-reads the dataplane's
  * configuration file as SIGHUP does (CONFIG_RELOAD). Values are checked
  * here with the codec's own ranges before anything is sent.
+ *
+ * show ike is answered by l2x-ike, not the dataplane: it goes to l2x-ike's
+ * status socket, SOCKET + ".ike" (ipsec/ike_status.h; SOCKET is -s or the
+ * default below), with the same protocol and table shape.
  *
  * Human output is aligned columns, like `bridge fdb` or `swanctl
  * --list-sas`; -j prints the dataplane's JSON as it came. Every table has
@@ -44,6 +48,9 @@
 #define MAX_CELL 128
 /* How long one command waits for the dataplane's whole answer. */
 #define TIMEOUT_MS 5000u
+/* l2x-ike's status socket is the dataplane's path + this (ike_status.h,
+ * L2X_IKE_STATUS_SUFFIX; that header is l2x-ike's, not included here). */
+#define IKE_SUFFIX ".ike"
 
 static const char *prog = "l2xctl";
 
@@ -51,7 +58,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: %s [-s SOCKET] [-j] show networks|macs [NET]|tunnels|"
-		"sa|stats|drops|mtu\n"
+		"sa|stats|drops|mtu|ike\n"
 		"       %s [-s SOCKET] clear macs NET\n"
 		"       %s [-s SOCKET] net add NAME vlan VID tunnel-id ID\n"
 		"                  [gateway ADDR/LEN side local|remote] "
@@ -59,7 +66,8 @@ static void usage(FILE *f)
 		"       %s [-s SOCKET] net del NAME | net del vlan VID\n"
 		"       %s [-s SOCKET] reload\n"
 		"  -s SOCKET  the dataplane's control socket (default: the one "
-		"socket in /run/l2x)\n"
+		"socket in /run/l2x);\n"
+		"             show ike asks l2x-ike at SOCKET.ike\n"
 		"  -j         print JSON\n",
 		prog, prog, prog, prog, prog);
 }
@@ -504,9 +512,17 @@ int main(int argc, char **argv)
 		return die("%s", m.fault.text);
 	if (sock[0] == '\0' && default_socket(sock, sizeof(sock)) != 0)
 		return die("%s", "no single socket in /run/l2x: use -s SOCKET");
+	if (show && m.u.show.what == L2X_CTL_SHOW_IKE &&
+	    strlen(sock) + strlen(IKE_SUFFIX) < sizeof(sock))
+		strcat(sock, IKE_SUFFIX);
+	else if (show && m.u.show.what == L2X_CTL_SHOW_IKE)
+		return die("%s: too long for a socket path", sock);
 	rc = l2x_ctlclient_open(sock, TIMEOUT_MS, &c);
 	if (rc < 0) {
-		fprintf(stderr, "%s: %s: %s\n", prog, sock, strerror(-rc));
+		fprintf(stderr, "%s: %s: %s%s\n", prog, sock, strerror(-rc),
+			show && m.u.show.what == L2X_CTL_SHOW_IKE
+			    ? " (is l2x-ike running with this dataplane?)"
+			    : "");
 		return 1;
 	}
 	rc = l2x_ctlclient_request(c, &m, &rep);

@@ -63,18 +63,21 @@ trap 'exit 143' TERM
 TMP=$(mktemp -d /tmp/l2x-ikeb-test.XXXXXX) || exit 1
 
 # --- build: l2x-ike's objects, then the driver against them ----------------
-if ! sh "$ROOT/tools/strongswan-src.sh" "$ROOT/$BUILD/strongswan" \
-	>"$TMP/fetch" 2>&1; then
-	echo "SKIP: the strongSwan source could not be fetched:" \
-		"$(grep 'strongswan-src:' "$TMP/fetch" | tail -n 1)"
+# shellcheck source=tests/integration/lib/ikebin.sh
+. "$ROOT/tests/integration/lib/ikebin.sh"
+L2X_IKE="" ike_binary # always built here: the driver links its objects
+case $? in
+0) ;;
+77)
+	echo "SKIP: $IKE_WHY"
 	exit 77
-fi
-if ! make -s -C "$ROOT" BUILD="$BUILD" ike >"$TMP/make" 2>&1; then
-	tail -20 "$TMP/make"
-	echo "FAIL - make ike"
+	;;
+*)
+	echo "FAIL - $IKE_WHY"
 	echo "0 passed, 1 failed"
 	exit 1
-fi
+	;;
+esac
 SW=$ROOT/$BUILD/strongswan/src
 # shellcheck disable=SC2046 # pkg-config's words
 if ! ${CC:-cc} -std=gnu11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE \

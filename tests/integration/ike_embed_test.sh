@@ -61,28 +61,21 @@ trap 'exit 143' TERM
 TMP=$(mktemp -d /tmp/l2x-ike-test.XXXXXX) || exit 1
 
 # --- the binary ------------------------------------------------------------
-if [ -n "${L2X_IKE:-}" ]; then
-	IKE=$L2X_IKE
-else
-	if ! sh "$ROOT/tools/strongswan-src.sh" "$ROOT/$BUILD/strongswan" \
-		>"$TMP/fetch" 2>&1; then
-		echo "SKIP: the strongSwan source could not be fetched:" \
-			"$(grep 'strongswan-src:' "$TMP/fetch" | tail -n 1)"
-		exit 77
-	fi
-	if ! make -s -C "$ROOT" BUILD="$BUILD" ike >"$TMP/make" 2>&1; then
-		tail -20 "$TMP/make"
-		echo "FAIL - make ike"
-		echo "0 passed, 1 failed"
-		exit 1
-	fi
-	IKE=$ROOT/$BUILD/plain/bin/l2x-ike
-fi
-[ -x "$IKE" ] || {
-	echo "FAIL - $IKE is not an executable"
+# shellcheck source=tests/integration/lib/ikebin.sh
+. "$ROOT/tests/integration/lib/ikebin.sh"
+ike_binary
+case $? in
+0) ;;
+77)
+	echo "SKIP: $IKE_WHY"
+	exit 77
+	;;
+*)
+	echo "FAIL - $IKE_WHY"
 	echo "0 passed, 1 failed"
 	exit 1
-}
+	;;
+esac
 
 # --- a private charon: random ports, private vici socket and log ----------
 # threads: receiver, sender, scheduler and watcher each hold one for good;

@@ -214,6 +214,23 @@ static void mk_show_mtu(struct l2x_ctlmsg *m)
 	m->u.show.what = L2X_CTL_SHOW_MTU;
 }
 
+/* l2x-ike's table (its status socket), value 8, the last one. */
+static void mk_show_ike(struct l2x_ctlmsg *m)
+{
+	m->type = L2X_CTL_MSG_SHOW;
+	m->req_id = 23;
+	m->u.show.what = L2X_CTL_SHOW_IKE;
+}
+
+static void mk_show_reply_ike(struct l2x_ctlmsg *m)
+{
+	m->type = L2X_CTL_MSG_SHOW_REPLY;
+	m->req_id = 23;
+	m->u.show_reply.what = L2X_CTL_SHOW_IKE;
+	m->u.show_reply.text = "{\"what\": \"ike\", \"rows\": []}";
+	m->u.show_reply.text_len = strlen(m->u.show_reply.text);
+}
+
 static void mk_macs_clear(struct l2x_ctlmsg *m)
 {
 	m->type = L2X_CTL_MSG_MACS_CLEAR;
@@ -325,6 +342,8 @@ static const struct sample {
     {"show macs web", mk_show_macs},
     {"show networks", mk_show_net},
     {"show mtu", mk_show_mtu},
+    {"show ike", mk_show_ike},
+    {"show_reply ike", mk_show_reply_ike},
     {"macs_clear", mk_macs_clear},
     {"config_reload", mk_reload},
     {"ok", mk_ok},
@@ -542,7 +561,7 @@ static void test_show_every_what(void **state)
 	struct l2x_ctlmsg m = {0}, out;
 	(void)state;
 
-	for (unsigned w = L2X_CTL_SHOW_NETWORKS; w <= L2X_CTL_SHOW_MTU; w++) {
+	for (unsigned w = L2X_CTL_SHOW_NETWORKS; w <= L2X_CTL_SHOW_IKE; w++) {
 		ssize_t n;
 
 		m.type = L2X_CTL_MSG_SHOW;
@@ -581,6 +600,16 @@ static void test_known_bytes(void **state)
 			 want, sizeof(want));
 	assert_int_equal(n, k);
 	assert_memory_equal(wbuf, want, k);
+
+	/* SHOW of l2x-ike's table: what = 8 at the body's first byte. */
+	n = build(mk_show_ike, &m, wbuf);
+	k = l2x_test_hex("4c325843 01 07 0000 00000024 00000017"
+			 "08 000000",
+			 want, sizeof(want));
+	assert_int_equal(n, HDR + sizeof(struct l2x_ctl_w_show));
+	assert_memory_equal(wbuf, want, k);
+	for (size_t i = k; i < (size_t)n; i++)
+		assert_int_equal(wbuf[i], 0);
 
 	n = build(mk_show_reply, &m, wbuf);
 	k = l2x_test_hex("4c325843 01 84 0001", want, sizeof(want));
@@ -929,7 +958,7 @@ static const struct field_case {
 	{mk_net_del, {F(ND(name), 32, 'z')}, E(BAD_NAME), "name"},
 	{mk_net_del_vlan, {P(ND(reserved0), 1, 1)}, E(RESERVED_NONZERO), "reserved0"},
 /* 70 */{mk_show_macs, {P(SH(what), 1, 0)}, E(BAD_FIELD), "what"},
-	{mk_show_macs, {P(SH(what), 1, L2X_CTL_SHOW_MTU + 1)}, E(BAD_FIELD), "what"},
+	{mk_show_macs, {P(SH(what), 1, L2X_CTL_SHOW_IKE + 1)}, E(BAD_FIELD), "what"},
 	{mk_show_macs, {P(SH(what), 1, L2X_CTL_SHOW_NETWORKS)}, E(BAD_FIELD), "network"},
 	{mk_show_macs, {P(SH(network), 1, '!')}, E(BAD_NAME), "network"},
 	{mk_show_macs, {F(SH(network), 32, 'm')}, E(BAD_NAME), "network"},
@@ -949,7 +978,7 @@ static const struct field_case {
 	{mk_sa_info, {P(SI(state), 1, 4)}, E(BAD_FLAGS), "state"},
 	{mk_sa_info, {P(SI(reserved0), 1, 1)}, E(RESERVED_NONZERO), "reserved0"},
 /* 90 */{mk_show_reply, {P(0, 1, 0)}, E(BAD_FIELD), "what"},
-	{mk_show_reply, {P(0, 1, 8)}, E(BAD_FIELD), "what"},
+	{mk_show_reply, {P(0, 1, L2X_CTL_SHOW_IKE + 1)}, E(BAD_FIELD), "what"},
 	{mk_show_reply, {P(1, 1, 1)}, E(RESERVED_NONZERO), "reserved0"},
 	{mk_show_reply, {P(TXT(3), 1, 0)}, E(BAD_TEXT), "text"},
 	{mk_show_reply, {P(TXT(3), 1, 0x1b)}, E(BAD_TEXT), "text"},
@@ -965,6 +994,8 @@ static const struct field_case {
 	{mk_spi, {P(OFF(spi, spi), 4, 0)}, E(BAD_FIELD), "spi"},
 	{mk_spi, {P(OFF(spi, spi), 4, 1)}, E(BAD_FIELD), "spi"},
 /* 105 */{mk_spi, {P(OFF(spi, spi), 4, 255)}, E(BAD_FIELD), "spi"},
+	/* SHOW IKE (8) takes no network, as every table but MACS */
+	{mk_show_macs, {P(SH(what), 1, L2X_CTL_SHOW_IKE)}, E(BAD_FIELD), "network"},
 };
 #undef P
 #undef F
@@ -1397,6 +1428,10 @@ static void test_strings(void **state)
 	assert_string_equal(l2x_ctlmsg_type_str((enum l2x_ctl_type)0),
 			    "unknown");
 	assert_string_equal(l2x_ctlmsg_show_str(L2X_CTL_SHOW_DROPS), "drops");
+	assert_string_equal(l2x_ctlmsg_show_str(L2X_CTL_SHOW_IKE), "ike");
+	assert_int_equal(L2X_CTL_SHOW_IKE, 8);
+	assert_string_equal(l2x_ctlmsg_show_str((enum l2x_ctl_show)9),
+			    "unknown");
 	assert_string_equal(l2x_ctlmsg_show_str((enum l2x_ctl_show)0),
 			    "unknown");
 	/* Requests and replies by the reply bit. */

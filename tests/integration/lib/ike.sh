@@ -20,19 +20,17 @@
 # /dev/urandom | base64 >"$TMP/psk").
 
 BUILD=${BUILD:-build}
-if [ -n "${L2X_IKE:-}" ]; then
-	IKE=$L2X_IKE
-else
-	sh "$ROOT/tools/strongswan-src.sh" "$ROOT/$BUILD/strongswan" \
-		>"$TMP/fetch" 2>&1 ||
-		skip "the strongSwan source could not be fetched"
-	make -s -C "$ROOT" BUILD="$BUILD" ike >"$TMP/make" 2>&1 || {
-		tail -20 "$TMP/make"
-		bad "make ike"
-		exit 1
-	}
-	IKE=$ROOT/$BUILD/plain/bin/l2x-ike
-fi
+# shellcheck source=tests/integration/lib/ikebin.sh
+. "$ROOT/tests/integration/lib/ikebin.sh"
+ike_binary
+case $? in
+0) ;;
+77) skip "$IKE_WHY" ;;
+*)
+	bad "$IKE_WHY"
+	exit 1
+	;;
+esac
 declare -A IKE_PID=()
 
 # ike_config SITE ALG: SITE's configuration for IKE: topo_config's without

@@ -76,7 +76,7 @@
  *     esp_proposals: list or comma string of    aes256gcm16, chacha20poly1305
  *                    aes256gcm16 | chacha20poly1305, distinct
  *     ike_lifetime:   60..86400 s               3600
- *     child_lifetime: 60..86400 s               1200
+ *     child_lifetime: 10..86400 s               1200
  *     dpd_delay:      0..3600 s (0 = off)       10
  *     replay_window:  0..4096 packets (0 = off) 1024 (RFC 4303 3.4.3)
  *   tunnel:                                     (R)

@@ -408,7 +408,7 @@ static const struct l2x_cfg_field peer_fields[] = {
      AT(struct l2x_config_peer, ike_lifetime)},
     {.key = "child_lifetime",
      .type = CFG_INT,
-     .lo = 60,
+     .lo = 10,
      .hi = 86400,
      AT(struct l2x_config_peer, child_lifetime)},
     {.key = "dpd_delay",

@@ -649,6 +649,9 @@ static const struct bad bad_cases[] = {
      {{"child_lifetime: 1200", "child_lifetime: 12x"}},
      "t.yaml:18: peer.child_lifetime: '12x' is not an integer"},
     {IKE,
+     {{"child_lifetime: 1200", "child_lifetime: 9"}},
+     "t.yaml:18: peer.child_lifetime: 9 is outside 10..86400"},
+    {IKE,
      {{"dpd_delay: 10", "dpd_delay: 3601"}},
      "t.yaml:19: peer.dpd_delay: 3601 is outside 0..3600"},
     /* secret and other files */

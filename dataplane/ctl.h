@@ -9,12 +9,7 @@
  * malformed one is answered with an ERROR carrying the parser's sentence
  * (and the request id when the header was readable), never with a crash.
  * SHOW answers with JSON text cut into SHOW_REPLY chunks (L2X_CTL_F_MORE
- * on all but the last). The JSON of every table has one shape, so that
- * l2xctl prints any of them as columns:
- *
- *   {"what": "macs", "rows": [{"network": "web", "mac": "...", ...}, ...]}
- *
- * with only strings and integers as row values.
+ * on all but the last), in the one shape of control/json.h.
  *
  * Thread-safety: control thread only.
  */
@@ -24,6 +19,7 @@
 #include <stddef.h>
 
 #include "control/ctlmsg.h"
+#include "control/json.h"
 
 struct l2x_dp;
 struct l2x_ctl;
@@ -85,14 +81,6 @@ int l2x_ctl_net_del(struct l2x_dp *dp, const struct l2x_ctl_net_del *d,
 		    char *err, size_t errlen);
 
 /* --- the JSON text of SHOW (ctl_show.c) ---------------------------------*/
-
-/* A growing text buffer. */
-struct l2x_json {
-	char *p;
-	size_t len, cap;
-	int oom;   /* an allocation failed: the text is incomplete */
-	int first; /* no member written yet at this level */
-};
 
 /* Build the JSON of req into j. Returns 0, or a positive errno with a
  * sentence in err (ENOENT: no such network). */

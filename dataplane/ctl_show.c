@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ctl_show.c - the JSON text of each SHOW table (ctl.h has the shape).
+ * ctl_show.c - the JSON text of each SHOW table (control/json.h).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -14,96 +14,16 @@
 #include "dataplane/ctl.h"
 #include "dataplane/dp.h"
 
-static void put(struct l2x_json *j, const char *s, size_t n)
-{
-	if (j->oom)
-		return;
-	if (j->len + n + 1 > j->cap) {
-		size_t cap = j->cap ? j->cap : 4096;
-		char *p;
-
-		while (cap < j->len + n + 1)
-			cap *= 2;
-		p = realloc(j->p, cap);
-		if (p == NULL) {
-			j->oom = 1;
-			return;
-		}
-		j->p = p;
-		j->cap = cap;
-	}
-	memcpy(j->p + j->len, s, n);
-	j->len += n;
-	j->p[j->len] = '\0';
-}
-
-static void puts_(struct l2x_json *j, const char *s)
-{
-	put(j, s, strlen(s));
-}
-
-/* A JSON string (RFC 8259 section 7): quote, backslash and controls
- * escaped. */
-static void str(struct l2x_json *j, const char *s)
-{
-	put(j, "\"", 1);
-	for (; *s; s++) {
-		char e[8];
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\') {
-			e[0] = '\\';
-			e[1] = (char)ch;
-			put(j, e, 2);
-		} else if (ch < 0x20) {
-			snprintf(e, sizeof(e), "\\u%04x", ch);
-			put(j, e, 6);
-		} else {
-			put(j, s, 1);
-		}
-	}
-	put(j, "\"", 1);
-}
-
-static void row_begin(struct l2x_json *j)
-{
-	puts_(j, j->first ? "\n  {" : ",\n  {");
-	j->first = 0;
-}
-
-static void key(struct l2x_json *j, const char *k, int first)
-{
-	if (!first)
-		puts_(j, ", ");
-	str(j, k);
-	puts_(j, ": ");
-}
-
-static void kstr(struct l2x_json *j, const char *k, const char *v, int first)
-{
-	key(j, k, first);
-	str(j, v);
-}
-
-static void knum(struct l2x_json *j, const char *k, uint64_t v, int first)
-{
-	char b[24];
-
-	key(j, k, first);
-	snprintf(b, sizeof(b), "%" PRIu64, v);
-	puts_(j, b);
-}
-
-static void kip(struct l2x_json *j, const char *k, rte_be32_t ip, int first)
+static void kip(struct l2x_json *j, const char *k, rte_be32_t ip)
 {
 	char b[INET_ADDRSTRLEN];
 
 	inet_ntop(AF_INET, &ip, b, sizeof(b));
-	kstr(j, k, b, first);
+	l2x_json_kstr(j, k, b);
 }
 
 static void kmac(struct l2x_json *j, const char *k,
-		 const struct rte_ether_addr *mac, int first)
+		 const struct rte_ether_addr *mac)
 {
 	char b[RTE_ETHER_ADDR_FMT_SIZE];
 
@@ -111,7 +31,7 @@ static void kmac(struct l2x_json *j, const char *k,
 	for (char *p = b; *p; p++)
 		if (*p >= 'A' && *p <= 'F')
 			*p = (char)(*p - 'A' + 'a');
-	kstr(j, k, b, first);
+	l2x_json_kstr(j, k, b);
 }
 
 static void mss_str(const struct l2x_dp_net *n, char *b, size_t len)
@@ -131,15 +51,15 @@ static void show_networks(struct l2x_dp *dp, struct l2x_json *j)
 
 		l2x_fdb_stats(n->fdb, NULL, 0, &s);
 		mss_str(n, mss, sizeof(mss));
-		row_begin(j);
-		kstr(j, "network", n->name, 1);
-		knum(j, "vlan", dp->trunk ? n->vlan : 0, 0);
-		knum(j, "tunnel_id", n->tunnel_id, 0);
-		kstr(j, "encap",
-		     l2x_config_encap_name(
-			 (enum l2x_config_encap)dp->cfg->tunnel.encap),
-		     0);
-		kstr(j, "mss_clamp", mss, 0);
+		l2x_json_row(j);
+		l2x_json_kstr(j, "network", n->name);
+		l2x_json_knum(j, "vlan", dp->trunk ? n->vlan : 0);
+		l2x_json_knum(j, "tunnel_id", n->tunnel_id);
+		l2x_json_kstr(
+		    j, "encap",
+		    l2x_config_encap_name(
+			(enum l2x_config_encap)dp->cfg->tunnel.encap));
+		l2x_json_kstr(j, "mss_clamp", mss);
 		if (n->gw_ip) {
 			char a[INET_ADDRSTRLEN];
 
@@ -147,14 +67,13 @@ static void show_networks(struct l2x_dp *dp, struct l2x_json *j)
 			snprintf(gw, sizeof(gw), "%s/%u", a,
 				 n->cfg.gateway.len);
 		}
-		kstr(j, "gateway", gw, 0);
-		kstr(j, "gw_side",
-		     n->gw_ip == 0		  ? "-"
-		     : n->gw_side == L2X_SIDE_LAN ? "local"
-						  : "remote",
-		     0);
-		knum(j, "macs", s.entries, 0);
-		puts_(j, "}");
+		l2x_json_kstr(j, "gateway", gw);
+		l2x_json_kstr(j, "gw_side",
+			      n->gw_ip == 0		   ? "-"
+			      : n->gw_side == L2X_SIDE_LAN ? "local"
+							   : "remote");
+		l2x_json_knum(j, "macs", s.entries);
+		l2x_json_row_end(j);
 	}
 }
 
@@ -178,14 +97,15 @@ static int mac_row(const struct l2x_fdb_info *in, void *arg)
 		fl[strlen(fl) - 1] = '\0';
 	else
 		strcpy(fl, "-");
-	row_begin(x->j);
-	kstr(x->j, "network", x->net, 1);
-	kmac(x->j, "mac", &in->mac, 0);
-	kstr(x->j, "side", in->side == L2X_SIDE_LAN ? "lan" : "tunnel", 0);
-	kstr(x->j, "flags", fl, 0);
-	knum(x->j, "age_s", in->age_s, 0);
-	knum(x->j, "moves", in->moves, 0);
-	puts_(x->j, "}");
+	l2x_json_row(x->j);
+	l2x_json_kstr(x->j, "network", x->net);
+	kmac(x->j, "mac", &in->mac);
+	l2x_json_kstr(x->j, "side",
+		      in->side == L2X_SIDE_LAN ? "lan" : "tunnel");
+	l2x_json_kstr(x->j, "flags", fl);
+	l2x_json_knum(x->j, "age_s", in->age_s);
+	l2x_json_knum(x->j, "moves", in->moves);
+	l2x_json_row_end(x->j);
 	return 0;
 }
 
@@ -219,19 +139,18 @@ static void sa_row(struct l2x_json *j, const struct l2x_sa *sa)
 
 	l2x_sa_query(sa, &st);
 	snprintf(spi, sizeof(spi), "0x%08x", l2x_sa_spi(sa));
-	row_begin(j);
-	kstr(j, "spi", spi, 1);
-	kstr(j, "dir", l2x_sa_dir(sa) == L2X_SA_IN ? "in" : "out", 0);
-	kstr(j, "alg", l2x_sa_alg_name(l2x_sa_alg(sa)), 0);
-	knum(j, "packets", st.packets, 0);
-	knum(j, "bytes", st.bytes, 0);
-	knum(j, "seq", st.seq, 0);
-	kstr(j, "state",
-	     st.hard   ? "expired"
-	     : st.soft ? "rekey"
-		       : "installed",
-	     0);
-	puts_(j, "}");
+	l2x_json_row(j);
+	l2x_json_kstr(j, "spi", spi);
+	l2x_json_kstr(j, "dir", l2x_sa_dir(sa) == L2X_SA_IN ? "in" : "out");
+	l2x_json_kstr(j, "alg", l2x_sa_alg_name(l2x_sa_alg(sa)));
+	l2x_json_knum(j, "packets", st.packets);
+	l2x_json_knum(j, "bytes", st.bytes);
+	l2x_json_knum(j, "seq", st.seq);
+	l2x_json_kstr(j, "state",
+		      st.hard	? "expired"
+		      : st.soft ? "rekey"
+				: "installed");
+	l2x_json_row_end(j);
 }
 
 static void show_sa(struct l2x_dp *dp, struct l2x_json *j)
@@ -247,19 +166,19 @@ static void show_tunnels(struct l2x_dp *dp, struct l2x_json *j)
 	struct l2x_outer_peer p;
 
 	l2x_outer_tmpl_get_peer(&dp->outer, &p);
-	row_begin(j);
-	kip(j, "local", dp->local_ip, 1);
-	kip(j, "peer", p.ip, 0);
-	knum(j, "peer_port", p.port, 0);
-	kip(j, "next_hop", dp->nh_ip, 0);
-	kmac(j, "next_hop_mac", &p.mac, 0);
-	kstr(j, "state",
-	     !dp->sa_out				     ? "no SA"
-	     : __atomic_load_n(&dp->nh_ok, __ATOMIC_ACQUIRE) ? "up"
-							     : "no next hop",
-	     0);
-	knum(j, "nat_updates", dp->nat_updates, 0);
-	puts_(j, "}");
+	l2x_json_row(j);
+	kip(j, "local", dp->local_ip);
+	kip(j, "peer", p.ip);
+	l2x_json_knum(j, "peer_port", p.port);
+	kip(j, "next_hop", dp->nh_ip);
+	kmac(j, "next_hop_mac", &p.mac);
+	l2x_json_kstr(j, "state",
+		      !dp->sa_out ? "no SA"
+		      : __atomic_load_n(&dp->nh_ok, __ATOMIC_ACQUIRE)
+			  ? "up"
+			  : "no next hop");
+	l2x_json_knum(j, "nat_updates", dp->nat_updates);
+	l2x_json_row_end(j);
 }
 
 static void show_stats(struct l2x_dp *dp, struct l2x_json *j)
@@ -269,22 +188,22 @@ static void show_stats(struct l2x_dp *dp, struct l2x_json *j)
 
 	l2x_dp_stats_sum(dp, &st);
 	for (unsigned int i = 0; i < L2X_DP_CNT_MAX; i++) {
-		row_begin(j);
-		kstr(j, "counter", l2x_dp_cnt_key[i], 1);
-		knum(j, "value", st.cnt[i], 0);
-		kstr(j, "description", l2x_dp_cnt_text[i], 0);
-		puts_(j, "}");
+		l2x_json_row(j);
+		l2x_json_kstr(j, "counter", l2x_dp_cnt_key[i]);
+		l2x_json_knum(j, "value", st.cnt[i]);
+		l2x_json_kstr(j, "description", l2x_dp_cnt_text[i]);
+		l2x_json_row_end(j);
 	}
-	row_begin(j);
-	kstr(j, "counter", "reloads", 1);
-	knum(j, "value", dp->reloads, 0);
-	kstr(j, "description", "configuration reloads applied", 0);
-	puts_(j, "}");
-	row_begin(j);
-	kstr(j, "counter", "reloads_refused", 1);
-	knum(j, "value", dp->reloads_refused, 0);
-	kstr(j, "description", "configuration reloads refused", 0);
-	puts_(j, "}");
+	l2x_json_row(j);
+	l2x_json_kstr(j, "counter", "reloads");
+	l2x_json_knum(j, "value", dp->reloads);
+	l2x_json_kstr(j, "description", "configuration reloads applied");
+	l2x_json_row_end(j);
+	l2x_json_row(j);
+	l2x_json_kstr(j, "counter", "reloads_refused");
+	l2x_json_knum(j, "value", dp->reloads_refused);
+	l2x_json_kstr(j, "description", "configuration reloads refused");
+	l2x_json_row_end(j);
 	/* The worker's MAC table counters are per lcore, not per network:
 	 * add them once, with the first table. */
 	for (uint32_t i = 0; i < dp->nets->n; i++) {
@@ -301,12 +220,13 @@ static void show_stats(struct l2x_dp *dp, struct l2x_json *j)
 		const struct l2x_fdb_stat_desc *ds = &l2x_fdb_stat_desc[k];
 
 		snprintf(name, sizeof(name), "fdb.%s", ds->key);
-		row_begin(j);
-		kstr(j, "counter", name, 1);
-		knum(j, "value",
-		     *(const uint64_t *)((const char *)&sum + ds->offset), 0);
-		kstr(j, "description", ds->text, 0);
-		puts_(j, "}");
+		l2x_json_row(j);
+		l2x_json_kstr(j, "counter", name);
+		l2x_json_knum(
+		    j, "value",
+		    *(const uint64_t *)((const char *)&sum + ds->offset));
+		l2x_json_kstr(j, "description", ds->text);
+		l2x_json_row_end(j);
 	}
 }
 
@@ -318,11 +238,11 @@ static void show_drops(struct l2x_dp *dp, struct l2x_json *j)
 	for (unsigned int i = 0; i < L2X_DP_D_MAX; i++) {
 		if (l2x_dp_drop_key[i] == NULL || st.drop[i] == 0)
 			continue;
-		row_begin(j);
-		kstr(j, "reason", l2x_dp_drop_key[i], 1);
-		knum(j, "count", st.drop[i], 0);
-		kstr(j, "description", l2x_dp_drop_text[i], 0);
-		puts_(j, "}");
+		l2x_json_row(j);
+		l2x_json_kstr(j, "reason", l2x_dp_drop_key[i]);
+		l2x_json_knum(j, "count", st.drop[i]);
+		l2x_json_kstr(j, "description", l2x_dp_drop_text[i]);
+		l2x_json_row_end(j);
 	}
 }
 
@@ -352,15 +272,15 @@ static void show_mtu(struct l2x_dp *dp, struct l2x_json *j)
 	for (uint32_t i = 0; i < dp->nets->n; i++) {
 		const struct l2x_dp_net *n = dp->nets->net[i];
 
-		row_begin(j);
-		kstr(j, "network", n->name, 1);
-		knum(j, "uplink_mtu", p->mtu, 0);
-		knum(j, "max_frame", p->max_frame, 0);
-		knum(j, "overhead", p->oh.fixed + p->oh.esp_pad_max, 0);
-		knum(j, "mss_ipv4", n->clamp ? n->mss.ipv4 : 0, 0);
-		knum(j, "mss_ipv6", n->clamp ? n->mss.ipv6 : 0, 0);
-		kstr(j, "parts", parts, 0);
-		puts_(j, "}");
+		l2x_json_row(j);
+		l2x_json_kstr(j, "network", n->name);
+		l2x_json_knum(j, "uplink_mtu", p->mtu);
+		l2x_json_knum(j, "max_frame", p->max_frame);
+		l2x_json_knum(j, "overhead", p->oh.fixed + p->oh.esp_pad_max);
+		l2x_json_knum(j, "mss_ipv4", n->clamp ? n->mss.ipv4 : 0);
+		l2x_json_knum(j, "mss_ipv6", n->clamp ? n->mss.ipv6 : 0);
+		l2x_json_kstr(j, "parts", parts);
+		l2x_json_row_end(j);
 	}
 }
 
@@ -369,10 +289,7 @@ int l2x_ctl_show(struct l2x_dp *dp, const struct l2x_ctl_show_req *req,
 {
 	int rc = 0;
 
-	puts_(j, "{\"what\": ");
-	str(j, l2x_ctlmsg_show_str(req->what));
-	puts_(j, ", \"rows\": [");
-	j->first = 1;
+	l2x_json_begin(j, l2x_ctlmsg_show_str(req->what));
 	switch (req->what) {
 	case L2X_CTL_SHOW_NETWORKS:
 		show_networks(dp, j);
@@ -399,6 +316,6 @@ int l2x_ctl_show(struct l2x_dp *dp, const struct l2x_ctl_show_req *req,
 		snprintf(err, errlen, "what: unknown table %d", req->what);
 		return EINVAL;
 	}
-	puts_(j, j->first ? "]}\n" : "\n]}\n");
+	l2x_json_end(j);
 	return rc;
 }

@@ -5,6 +5,7 @@
  * listener that keeps the last error of each connection.
  */
 #include "control/ctlmsg.h"
+#include "control/json.h"
 #include "ipsec/ike_status.h"
 
 #include <daemon.h>
@@ -150,95 +151,11 @@ static bool on_alert(listener_t *l, ike_sa_t *ike_sa, alert_t alert,
 	return TRUE;
 }
 
-/* --- JSON --------------------------------------------------------------- */
+/* --- JSON (control/json.h) ---------------------------------------------- */
 
-struct json {
-	char *p;
-	size_t len, cap;
-	bool oom;
-	bool first_row, first_key;
-};
-
-static void put(struct json *j, const char *s, size_t n)
+static void kstr(struct l2x_json *j, const char *k, const char *v)
 {
-	if (j->oom)
-		return;
-	if (j->len + n + 1 > j->cap) {
-		size_t cap = j->cap ? j->cap : 4096;
-		char *p;
-
-		while (cap < j->len + n + 1)
-			cap *= 2;
-		p = realloc(j->p, cap);
-		if (p == NULL) {
-			j->oom = true;
-			return;
-		}
-		j->p = p;
-		j->cap = cap;
-	}
-	memcpy(j->p + j->len, s, n);
-	j->len += n;
-	j->p[j->len] = '\0';
-}
-
-static void puts_(struct json *j, const char *s)
-{
-	put(j, s, strlen(s));
-}
-
-/* A JSON string: printable ASCII as is (quote and backslash escaped),
- * anything else as \u00XX, so that the text is valid UTF-8 whatever a
- * configured name holds. */
-static void str(struct json *j, const char *s)
-{
-	char esc[8];
-
-	puts_(j, "\"");
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-		if (*c == '"' || *c == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)*c;
-			put(j, esc, 2);
-		} else if (*c < 0x20 || *c > 0x7e) {
-			snprintf(esc, sizeof(esc), "\\u%04x", *c);
-			put(j, esc, 6);
-		} else {
-			put(j, (const char *)c, 1);
-		}
-	}
-	puts_(j, "\"");
-}
-
-static void key(struct json *j, const char *k)
-{
-	if (!j->first_key)
-		puts_(j, ", ");
-	j->first_key = false;
-	str(j, k);
-	puts_(j, ": ");
-}
-
-static void kstr(struct json *j, const char *k, const char *v)
-{
-	key(j, k);
-	str(j, v ? v : "?"); /* enum_to_name() of an unknown value */
-}
-
-static void knum(struct json *j, const char *k, long long v)
-{
-	char b[24];
-
-	key(j, k);
-	snprintf(b, sizeof(b), "%lld", v);
-	puts_(j, b);
-}
-
-static void row_begin(struct json *j)
-{
-	puts_(j, j->first_row ? "\n  {" : ",\n  {");
-	j->first_row = false;
-	j->first_key = true;
+	l2x_json_kstr(j, k, v ? v : "?"); /* enum_to_name() of an unknown */
 }
 
 /* --- one row per SA ----------------------------------------------------- */
@@ -349,14 +266,14 @@ struct common {
 	const char *nat;
 };
 
-static void child_row(struct json *j, const struct common *c, child_sa_t *ch,
-		      time_t now)
+static void child_row(struct l2x_json *j, const struct common *c,
+		      child_sa_t *ch, time_t now)
 {
 	char prop[128], spi[16];
 
-	row_begin(j);
+	l2x_json_row(j);
 	kstr(j, "kind", "child");
-	knum(j, "ike_sa", c->id);
+	l2x_json_kint(j, "ike_sa", c->id);
 	kstr(j, "name", ch->get_name(ch));
 	kstr(j, "state", enum_to_name(child_sa_state_names, ch->get_state(ch)));
 	kstr(j, "role", "");
@@ -369,13 +286,13 @@ static void child_row(struct json *j, const struct common *c, child_sa_t *ch,
 	kstr(j, "spi_in", spi);
 	snprintf(spi, sizeof(spi), "0x%08x", ntohl(ch->get_spi(ch, FALSE)));
 	kstr(j, "spi_out", spi);
-	knum(j, "established", since(now, ch->get_installtime(ch)));
-	knum(j, "rekey_in", until(now, ch->get_lifetime(ch, FALSE)));
+	l2x_json_kint(j, "established", since(now, ch->get_installtime(ch)));
+	l2x_json_kint(j, "rekey_in", until(now, ch->get_lifetime(ch, FALSE)));
 	kstr(j, "last_error", "");
-	puts_(j, "}");
+	l2x_json_row_end(j);
 }
 
-static void ike_row(struct l2x_ike_status *st, struct json *j, ike_sa_t *sa,
+static void ike_row(struct l2x_ike_status *st, struct l2x_json *j, ike_sa_t *sa,
 		    time_t now, bool *seen)
 {
 	ike_sa_id_t *id = sa->get_id(sa);
@@ -401,9 +318,9 @@ static void ike_row(struct l2x_ike_status *st, struct json *j, ike_sa_t *sa,
 	if (reauth && (rekey == 0 || reauth < rekey))
 		rekey = reauth;
 
-	row_begin(j);
+	l2x_json_row(j);
 	kstr(j, "kind", "ike");
-	knum(j, "ike_sa", c.id);
+	l2x_json_kint(j, "ike_sa", c.id);
 	kstr(j, "name", sa->get_name(sa));
 	kstr(j, "state", enum_to_name(ike_sa_state_names, sa->get_state(sa)));
 	kstr(j, "role", init ? "initiator" : "responder");
@@ -418,12 +335,12 @@ static void ike_row(struct l2x_ike_status *st, struct json *j, ike_sa_t *sa,
 	snprintf(spi, sizeof(spi), "%016llx",
 		 (unsigned long long)(init ? rspi : ispi));
 	kstr(j, "spi_out", spi);
-	knum(j, "established",
-	     since(now, sa->get_statistic(sa, STAT_ESTABLISHED)));
-	knum(j, "rekey_in", until(now, rekey));
+	l2x_json_kint(j, "established",
+		      since(now, sa->get_statistic(sa, STAT_ESTABLISHED)));
+	l2x_json_kint(j, "rekey_in", until(now, rekey));
 	last_error(st, sa->get_name(sa), now, err, sizeof(err), seen);
 	kstr(j, "last_error", err);
-	puts_(j, "}");
+	l2x_json_row_end(j);
 
 	e = sa->create_child_sa_enumerator(sa);
 	while (e->enumerate(e, &ch))
@@ -433,7 +350,7 @@ static void ike_row(struct l2x_ike_status *st, struct json *j, ike_sa_t *sa,
 
 /* A connection with a last error and no IKE_SA (it never came up, or it
  * failed and was destroyed): a "DOWN" row, so the reason is visible. */
-static void down_rows(struct l2x_ike_status *st, struct json *j, time_t now,
+static void down_rows(struct l2x_ike_status *st, struct l2x_json *j, time_t now,
 		      const bool *seen)
 {
 	char err[ERR_TEXT_LEN + 32];
@@ -444,9 +361,9 @@ static void down_rows(struct l2x_ike_status *st, struct json *j, time_t now,
 			continue;
 		snprintf(err, sizeof(err), "%s, %lld s ago", st->errs[i].text,
 			 (long long)(now - st->errs[i].when));
-		row_begin(j);
+		l2x_json_row(j);
 		kstr(j, "kind", "ike");
-		knum(j, "ike_sa", 0);
+		l2x_json_kint(j, "ike_sa", 0);
 		kstr(j, "name", st->errs[i].name);
 		kstr(j, "state", "DOWN");
 		kstr(j, "role", "");
@@ -456,31 +373,30 @@ static void down_rows(struct l2x_ike_status *st, struct json *j, time_t now,
 		kstr(j, "proposal", "");
 		kstr(j, "spi_in", "");
 		kstr(j, "spi_out", "");
-		knum(j, "established", 0);
-		knum(j, "rekey_in", -1);
+		l2x_json_kint(j, "established", 0);
+		l2x_json_kint(j, "rekey_in", -1);
 		kstr(j, "last_error", err);
-		puts_(j, "}");
+		l2x_json_row_end(j);
 	}
 	st->lock->unlock(st->lock);
 }
 
 /* The whole table into j (j->oom on failure). */
-static void table(struct l2x_ike_status *st, struct json *j)
+static void table(struct l2x_ike_status *st, struct l2x_json *j)
 {
 	bool seen[ERR_SLOTS] = {false};
 	time_t now = time_monotonic(NULL);
 	enumerator_t *e;
 	ike_sa_t *sa;
 
-	j->first_row = true;
-	puts_(j, "{\"what\": \"ike\", \"rows\": [");
+	l2x_json_begin(j, "ike");
 	e = charon->controller->create_ike_sa_enumerator(charon->controller,
 							 TRUE);
 	while (e->enumerate(e, &sa))
 		ike_row(st, j, sa, now, seen);
 	e->destroy(e);
 	down_rows(st, j, now, seen);
-	puts_(j, j->first_row ? "]}\n" : "\n]}\n");
+	l2x_json_end(j);
 }
 
 /* --- the socket --------------------------------------------------------- */
@@ -508,7 +424,7 @@ static int send_error(struct l2x_ike_status *st, int fd, uint32_t req_id,
 
 static int answer_show(struct l2x_ike_status *st, int fd, uint32_t req_id)
 {
-	struct json j = {0};
+	struct l2x_json j = {0};
 	size_t off = 0;
 	int rc = 0;
 

@@ -122,19 +122,7 @@ chmod 700 "$TMP"
 # --- the binary ------------------------------------------------------------
 # shellcheck source=tests/integration/lib/ikebin.sh
 . "$ROOT/tests/integration/lib/ikebin.sh"
-ike_binary
-case $? in
-0) ;;
-77)
-	echo "SKIP: $IKE_WHY"
-	exit 77
-	;;
-*)
-	echo "FAIL - $IKE_WHY"
-	echo "0 passed, 1 failed"
-	exit 1
-	;;
-esac
+ike_binary_or_exit
 
 # --- topology ----------------------------------------------------------------
 for s in a b; do

@@ -63,19 +63,7 @@ TMP=$(mktemp -d /tmp/l2x-ike-test.XXXXXX) || exit 1
 # --- the binary ------------------------------------------------------------
 # shellcheck source=tests/integration/lib/ikebin.sh
 . "$ROOT/tests/integration/lib/ikebin.sh"
-ike_binary
-case $? in
-0) ;;
-77)
-	echo "SKIP: $IKE_WHY"
-	exit 77
-	;;
-*)
-	echo "FAIL - $IKE_WHY"
-	echo "0 passed, 1 failed"
-	exit 1
-	;;
-esac
+ike_binary_or_exit
 
 # --- a private charon: random ports, private vici socket and log ----------
 # threads: receiver, sender, scheduler and watcher each hold one for good;

@@ -33,3 +33,22 @@ ike_binary() {
 		return 1
 	}
 }
+
+# ike_binary_or_exit: ike_binary for the scenarios that print their own
+# summary (no lib/checks.sh report): on a skip print "SKIP: ..." and exit
+# 77, on a failure "FAIL - ..." and "0 passed, 1 failed" and exit 1.
+ike_binary_or_exit() {
+	ike_binary
+	case $? in
+	0) ;;
+	77)
+		echo "SKIP: $IKE_WHY"
+		exit 77
+		;;
+	*)
+		echo "FAIL - $IKE_WHY"
+		echo "0 passed, 1 failed"
+		exit 1
+		;;
+	esac
+}

@@ -317,6 +317,12 @@ n1=$(grep -c "vlansw: counters" "$TMP/vlansw-s1.log")
 check "one counter dump per SIGUSR1" test "$n1" -eq $((n0 + 1))
 
 # --- captures: tags on the trunk, nothing crosses VLANs at the VMs ----------
+# tcpdump may still be behind on the iperf3 backlog, and SIGINT drops what is
+# left in its ring: let it write a1x's last frame first (the analysis below
+# fails if it never does).
+for c in s1 a2; do
+	wait_for "$TMP/$c.pcap" "l2x-9230"
+done
 for pid in "${CAP[@]}"; do
 	stop INT "$pid" >/dev/null
 done

@@ -65,6 +65,14 @@ int l2x_ctl_sa_update(struct l2x_dp *dp, const struct l2x_ctl_sa_update *u,
 int l2x_ctl_spi_alloc(struct l2x_dp *dp, uint32_t *spi, char *err,
 		      size_t errlen);
 
+/* Once a second: time lifetimes and last use of every SA
+ * (l2x_sa_check_time: the fast path then drops on an SA past its hard
+ * seconds, and SA_INFO.last_use moves with traffic), and removal of an SA
+ * whose hard seconds passed L2X_DP_SA_REAP_S ago: l2x-ike deletes its SAs
+ * at hard expiry, so such an SA was left by an l2x-ike that died, and
+ * would hold its slot and key for ever. Logs each removal. */
+void l2x_ctl_sa_tick(struct l2x_dp *dp, uint64_t now_s);
+
 /* The SA with that SPI and direction, or NULL (SA_QUERY). */
 struct l2x_sa *l2x_ctl_sa_find(struct l2x_dp *dp,
 			       const struct l2x_ctl_sa_id *id);

@@ -257,6 +257,54 @@ int l2x_ctl_sa_update(struct l2x_dp *dp, const struct l2x_ctl_sa_update *u,
 	return 0;
 }
 
+static void reaped(const struct l2x_sa *sa)
+{
+	printf("l2x-dataplane: %s SA 0x%08x: hard lifetime over %us ago and "
+	       "not deleted (l2x-ike gone?): removed\n",
+	       l2x_sa_dir(sa) == L2X_SA_IN ? "inbound" : "outbound",
+	       l2x_sa_spi(sa), L2X_DP_SA_REAP_S);
+	fflush(stdout);
+}
+
+void l2x_ctl_sa_tick(struct l2x_dp *dp, uint64_t now_s)
+{
+	struct l2x_sa *out = dp->sa_out;
+	uint32_t n0 = dp->n_sa_in;
+
+	if (out != NULL) {
+		l2x_sa_check_time(out, now_s);
+		if (l2x_sa_stale(out, now_s, L2X_DP_SA_REAP_S)) {
+			__atomic_store_n(&dp->sa_out, NULL, __ATOMIC_RELEASE);
+			grace(dp);
+			reaped(out);
+			l2x_sa_destroy(out);
+		}
+	}
+	/* Stale inbound SAs move behind n_sa_in, live ones stay in front. */
+	for (uint32_t i = 0; i < dp->n_sa_in;) {
+		struct l2x_sa *sa = dp->sa_in[i];
+
+		l2x_sa_check_time(sa, now_s);
+		if (!l2x_sa_stale(sa, now_s, L2X_DP_SA_REAP_S)) {
+			i++;
+			continue;
+		}
+		dp->sa_in[i] = dp->sa_in[--dp->n_sa_in];
+		dp->sa_in[dp->n_sa_in] = sa;
+	}
+	if (dp->n_sa_in == n0)
+		return;
+	if (publish_in(dp) != 0) { /* no memory: all stay, next second */
+		dp->n_sa_in = n0;
+		return;
+	}
+	for (uint32_t i = dp->n_sa_in; i < n0; i++) {
+		reaped(dp->sa_in[i]);
+		l2x_sa_destroy(dp->sa_in[i]); /* after publish_in's grace */
+		dp->sa_in[i] = NULL;
+	}
+}
+
 struct l2x_sa *l2x_ctl_sa_find(struct l2x_dp *dp,
 			       const struct l2x_ctl_sa_id *id)
 {

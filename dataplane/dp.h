@@ -221,6 +221,8 @@ struct l2x_dp_nets {
  * most this many, each for at most this long (then forgotten). */
 #define L2X_DP_SPI_PENDING_MAX 64u
 #define L2X_DP_SPI_PENDING_S 300u
+/* An SA past its hard seconds by this much is removed (l2x_ctl_sa_tick). */
+#define L2X_DP_SA_REAP_S 10u
 
 struct l2x_ctl;
 struct l2x_nh;

@@ -197,6 +197,7 @@ int l2x_dp_run(struct l2x_dp *dp)
 		if (now_s != last_age) {
 			for (uint32_t i = 0; i < dp->nets->n; i++)
 				l2x_fdb_age(dp->nets->net[i]->fdb, now_s);
+			l2x_ctl_sa_tick(dp, now_s);
 			last_age = now_s;
 		}
 		gw_pin(dp, now_s);

@@ -7,6 +7,7 @@
 #include <library.h>
 
 #include <collections/array.h>
+#include <processing/jobs/callback_job.h>
 #include <threading/rwlock.h>
 
 #include <arpa/inet.h>
@@ -24,6 +25,8 @@
  * "Replay window"): rekey by packets well before. */
 #define ESP_PACKETS_HARD 4000000000ULL
 #define ESP_PACKETS_SOFT 3600000000ULL
+/* A responder starts at most one contact IKE_SA per this many seconds. */
+#define CONTACT_HOLDOFF_S 5
 
 /* Everything of struct l2x_config that charon's configuration is built
  * from: two applies with equal params (memcmp) build the same config. */
@@ -48,9 +51,13 @@ struct ike_params {
 };
 
 struct l2x_ike_config {
-	backend_t backend; /* first: charon calls back with &ic->backend */
-	rwlock_t *lock;	   /* guards peer */
-	peer_cfg_t *peer;  /* NULL until the first apply */
+	backend_t backend;     /* first: charon calls back with &ic->backend */
+	listener_t listener;   /* the responder's contact (below) */
+	rwlock_t *lock;	       /* guards peer, contact, contact_* */
+	peer_cfg_t *peer;      /* NULL until the first apply */
+	peer_cfg_t *contact;   /* responder: peer with keyingtries 1; or NULL */
+	uint32_t contact_addr; /* its peer.address */
+	time_t contact_at;     /* monotonic s of the last contact started */
 	mem_cred_t *creds; /* registered with lib->credmgr; content swapped */
 	struct ike_params cur;
 	bool started;
@@ -325,15 +332,18 @@ static child_cfg_t *build_child_cfg(const struct ike_params *p)
 	return child;
 }
 
+/* keyingtries: 0 for the peer_cfg (retry for ever), 1 for a responder's
+ * contact (see "start actions"). Takes the reference to ike. */
 static peer_cfg_t *build_peer_cfg(const struct ike_params *p, ike_cfg_t *ike,
-				  const struct l2x_ike_creds *c)
+				  const struct l2x_ike_creds *c,
+				  uint32_t keyingtries)
 {
 	uint32_t life = p->ike_lifetime;
 	peer_cfg_create_t data = {
 	    .cert_policy = c->kind == L2X_CONFIG_AUTH_CERT ? CERT_ALWAYS_SEND
 							   : CERT_SEND_IF_ASKED,
 	    .unique = UNIQUE_REPLACE,
-	    .keyingtries = 0,
+	    .keyingtries = keyingtries,
 	    .rekey_time = life - life / 10,
 	    .reauth_time = 0,
 	    .jitter_time = life / 10,
@@ -461,6 +471,151 @@ static void initiate(struct l2x_ike_config *ic)
 	peer->destroy(peer);
 }
 
+/* ---- the responder's contact --------------------------------------------
+ *
+ * A responder that restarts has lost its IKE_SA, but the initiator keeps
+ * its own and its CHILD_SAs, and sends into them, until its DPD gives up
+ * (peer.dpd_delay + 7.1 s) and it starts again. The responder hears of it
+ * sooner: the initiator's next IKE request (a DPD sent peer.dpd_delay
+ * after the responder went quiet, a rekey) names an IKE_SA this process
+ * does not know, and charon raises ALERT_INVALID_IKE_SPI. If the request
+ * comes from peer.address and no IKE_SA of ours exists for the peer, the
+ * responder initiates once, to the address and port the request came
+ * from (the peer's NAT mapping, if it has one): its IKE_AUTH carries
+ * INITIAL_CONTACT, and the peer replaces its stale SAs with the new ones
+ * (unique=replace). Tunnel back within peer.dpd_delay + one exchange.
+ *
+ * The request is not authenticated, so what it may cause is bounded: an
+ * IKE_SA_INIT to the configured peer's address only (never to a spoofed
+ * third party: an initiator's AUTH would give a PSK to an offline
+ * dictionary attack), at most one per CONTACT_HOLDOFF_S, and with
+ * keyingtries 1 (the contact peer_cfg), so an unanswered contact does not
+ * turn the responder into a second initiator retrying for ever (both
+ * sides initiating race to two IKE_SAs, see build_child_cfg). */
+
+struct contact {
+	peer_cfg_t *peer; /* the contact peer_cfg, a reference */
+	host_t *me, *other;
+};
+
+static void contact_free(void *data)
+{
+	struct contact *c = data;
+
+	c->peer->destroy(c->peer);
+	c->me->destroy(c->me);
+	c->other->destroy(c->other);
+	free(c);
+}
+
+/* Does an IKE_SA of the peer_cfg named name exist, in any state? */
+static bool have_ike_sa(const char *name)
+{
+	enumerator_t *e;
+	ike_sa_t *sa;
+	bool found = false;
+
+	e = charon->ike_sa_manager->create_enumerator(charon->ike_sa_manager,
+						      TRUE);
+	while (!found && e->enumerate(e, &sa))
+		found = streq(sa->get_name(sa), (char *)name);
+	e->destroy(e);
+	return found;
+}
+
+static job_requeue_t contact_run(void *data)
+{
+	struct contact *c = data;
+	const char *name = c->peer->get_name(c->peer);
+	enumerator_t *e;
+	child_cfg_t *child = NULL;
+	ike_sa_t *sa;
+
+	if (have_ike_sa(name))
+		return JOB_REQUEUE_NONE;
+	e = c->peer->create_child_cfg_enumerator(c->peer);
+	if (e->enumerate(e, &child))
+		child = child->get_ref(child);
+	e->destroy(e);
+	if (child == NULL)
+		return JOB_REQUEUE_NONE;
+	sa = charon->ike_sa_manager->checkout_by_config(charon->ike_sa_manager,
+							c->peer);
+	if (sa == NULL || sa->get_state(sa) != IKE_CREATED) {
+		if (sa != NULL) /* one came up meanwhile */
+			charon->ike_sa_manager->checkin(charon->ike_sa_manager,
+							sa);
+		child->destroy(child);
+		return JOB_REQUEUE_NONE;
+	}
+	DBG1(DBG_CFG,
+	     "l2x-ike: '%s': the peer at %#H sent an IKE request for an "
+	     "IKE_SA we do not have (we restarted?): initiating to it, its "
+	     "stale SAs go with our INITIAL_CONTACT",
+	     name, c->other);
+	sa->set_my_host(sa, c->me->clone(c->me));
+	sa->set_other_host(sa, c->other->clone(c->other));
+	if (sa->initiate(sa, child, NULL) == SUCCESS)
+		charon->ike_sa_manager->checkin(charon->ike_sa_manager, sa);
+	else
+		charon->ike_sa_manager->checkin_and_destroy(
+		    charon->ike_sa_manager, sa);
+	return JOB_REQUEUE_NONE;
+}
+
+/* listener_t.alert; any thread. Only queues the contact: the job checks
+ * the IKE_SAs outside of the message's checkout. */
+static bool contact_alert(listener_t *l, ike_sa_t *ike_sa, alert_t alert,
+			  va_list args)
+{
+	struct l2x_ike_config *ic =
+	    (struct l2x_ike_config *)((char *)l -
+				      offsetof(struct l2x_ike_config,
+					       listener));
+	struct contact *c;
+	message_t *msg;
+	host_t *src;
+	peer_cfg_t *peer = NULL;
+	time_t now;
+
+	(void)ike_sa;
+	if (alert != ALERT_INVALID_IKE_SPI)
+		return TRUE;
+	msg = va_arg(args, message_t *);
+	src = msg->get_source(msg);
+	if (!msg->get_request(msg) || src->get_family(src) != AF_INET)
+		return TRUE;
+	now = time_monotonic(NULL);
+	ic->lock->write_lock(ic->lock);
+	if (ic->contact != NULL && ic->started &&
+	    now - ic->contact_at >= CONTACT_HOLDOFF_S) {
+		chunk_t a = src->get_address(src);
+		uint32_t be = htonl(ic->contact_addr);
+
+		if (a.len == sizeof(be) && memeq(a.ptr, &be, sizeof(be))) {
+			peer = ic->contact->get_ref(ic->contact);
+			ic->contact_at = now;
+		}
+	}
+	ic->lock->unlock(ic->lock);
+	if (peer == NULL)
+		return TRUE;
+	c = malloc(sizeof(*c));
+	if (c == NULL) {
+		peer->destroy(peer);
+		return TRUE;
+	}
+	*c = (struct contact){
+	    .peer = peer,
+	    .me = msg->get_destination(msg)->clone(msg->get_destination(msg)),
+	    .other = src->clone(src),
+	};
+	lib->processor->queue_job(
+	    lib->processor,
+	    (job_t *)callback_job_create(contact_run, c, contact_free, NULL));
+	return TRUE;
+}
+
 /* ---- API ----------------------------------------------------------------- */
 
 int l2x_ike_config_create(struct l2x_ike_config **out)
@@ -475,10 +630,12 @@ int l2x_ike_config_create(struct l2x_ike_config **out)
 	    .create_ike_cfg_enumerator = create_ike_cfg_enumerator,
 	    .get_peer_cfg_by_name = get_peer_cfg_by_name,
 	};
+	ic->listener = (listener_t){.alert = contact_alert};
 	ic->lock = rwlock_create(RWLOCK_TYPE_DEFAULT);
 	ic->creds = mem_cred_create();
 	lib->credmgr->add_set(lib->credmgr, &ic->creds->set);
 	charon->backends->add_backend(charon->backends, &ic->backend);
+	charon->bus->add_listener(charon->bus, &ic->listener);
 	*out = ic;
 	return 0;
 }
@@ -513,7 +670,7 @@ int l2x_ike_config_apply(struct l2x_ike_config *ic,
 	struct l2x_ike_creds creds;
 	struct ike_params p;
 	char why[L2X_IKE_CONFIG_ERR_LEN];
-	peer_cfg_t *peer, *old;
+	peer_cfg_t *peer, *contact = NULL, *old, *old_contact;
 	ike_cfg_t *ike;
 	bool changed;
 	int rc;
@@ -540,14 +697,20 @@ int l2x_ike_config_apply(struct l2x_ike_config *ic,
 		l2x_ike_creds_fini(&creds);
 		return rc;
 	}
-	peer = build_peer_cfg(&p, ike, &creds);
+	if (p.role == L2X_CONFIG_ROLE_RESPONDER)
+		contact = build_peer_cfg(&p, ike->get_ref(ike), &creds, 1);
+	peer = build_peer_cfg(&p, ike, &creds, 0);
 
 	/* Checked: put it in place. */
 	ic->lock->write_lock(ic->lock);
 	old = ic->peer;
+	old_contact = ic->contact;
 	ic->peer = peer;
+	ic->contact = contact;
+	ic->contact_addr = p.peer;
 	changed = old == NULL || memcmp(&ic->cur, &p, sizeof(p)) != 0;
 	ic->lock->unlock(ic->lock);
+	DESTROY_IF(old_contact);
 	ic->creds->replace_secrets(ic->creds, creds.set, FALSE);
 	ic->creds->replace_certs(ic->creds, creds.set, FALSE);
 	lib->credmgr->flush_cache(lib->credmgr, CERT_ANY);
@@ -571,7 +734,9 @@ int l2x_ike_config_apply(struct l2x_ike_config *ic,
 
 void l2x_ike_config_start(struct l2x_ike_config *ic)
 {
+	ic->lock->write_lock(ic->lock);
 	ic->started = true;
+	ic->lock->unlock(ic->lock);
 	initiate(ic);
 }
 
@@ -579,10 +744,12 @@ void l2x_ike_config_destroy(struct l2x_ike_config *ic)
 {
 	if (ic == NULL)
 		return;
+	charon->bus->remove_listener(charon->bus, &ic->listener);
 	charon->backends->remove_backend(charon->backends, &ic->backend);
 	lib->credmgr->remove_set(lib->credmgr, &ic->creds->set);
 	ic->creds->destroy(ic->creds); /* wipes the keys */
 	DESTROY_IF(ic->peer);
+	DESTROY_IF(ic->contact);
 	ic->lock->destroy(ic->lock);
 	free(ic);
 }

@@ -55,6 +55,12 @@
  *              initiator comes back), so the two sides never race to
  *              restart. How fast DPD declares a peer dead is l2x-ike's
  *              retransmission settings (ike_main.c).
+ *   contact    responder only: when an IKE request from peer.address
+ *              names an IKE_SA we do not have (we restarted, the peer did
+ *              not) and we have none for the peer, initiate once to where
+ *              it came from, with a second peer_cfg that differs only in
+ *              keyingtries 1; at most once per 5 s (ike_config.c, "the
+ *              responder's contact").
  *
  * Applying twice (SIGHUP): everything is built and checked first; any
  * error leaves the running configuration untouched. Then the credential

@@ -257,6 +257,12 @@ unsigned l2x_sa_check_time(struct l2x_sa *sa, uint64_t now)
 	return state_of(sa);
 }
 
+bool l2x_sa_stale(const struct l2x_sa *sa, uint64_t now, uint64_t grace)
+{
+	return sa->ctl.hard.seconds != 0 &&
+	       elapsed(sa, now, sa->ctl.hard.seconds + grace);
+}
+
 void l2x_sa_query(const struct l2x_sa *sa, struct l2x_sa_stats *st)
 {
 	unsigned s = state_of(sa);

@@ -224,6 +224,11 @@ void l2x_sa_destroy(struct l2x_sa *sa);
  */
 unsigned l2x_sa_check_time(struct l2x_sa *sa, uint64_t now);
 
+/* Has the hard time limit passed more than grace seconds ago? An SA that
+ * nobody deleted by then (its IKE daemon died) is only taking a slot.
+ * False for an SA without a time limit. Any thread. */
+bool l2x_sa_stale(const struct l2x_sa *sa, uint64_t now, uint64_t grace);
+
 /* Counters and state, read while the lcore runs. Control thread (the
  * thread that calls l2x_sa_check_time()). */
 void l2x_sa_query(const struct l2x_sa *sa, struct l2x_sa_stats *st);

@@ -20,7 +20,12 @@
 #  4. Peer restart: l2x-dataplane and l2x-ike at A both killed (SIGKILL)
 #     and started again: traffic resumes within 10 s of the start; neither
 #     dataplane holds an SA from before the restart (B's old ones are
-#     deleted when A comes back with INITIAL_CONTACT).
+#     deleted when A comes back with INITIAL_CONTACT). Then the same at B,
+#     the responder: A keeps its SAs until B, restarted, hears A's next
+#     IKE request (DPD) for an IKE_SA it does not know and initiates to A's
+#     NAT mapping itself (ike_config.c, "the responder's contact"); B's
+#     peer.address is A's NAT address, as a responder facing a NATed
+#     initiator is configured.
 #  6. WAN outage: the router's link to B is down for 30 s: traffic resumes
 #     within 10 s of the link coming back.
 #
@@ -50,6 +55,9 @@ PING_PID=""
 bring_up() {
 	(umask 077 && head -c 24 /dev/urandom | base64 >"$TMP/psk")
 	ike_config a "$ALG" && ike_config b "$ALG" &&
+		sed -i "s/^  address: 198.18.1.2$/  address: $TOPO_NAT_ADDR/" \
+			"$TMP/b.yaml" &&
+		grep -q "^  address: $TOPO_NAT_ADDR$" "$TMP/b.yaml" &&
 		topo_start_dp a && topo_start_dp b &&
 		ike_start b && ike_start a
 }
@@ -178,22 +186,33 @@ check "idle 15 s after the change: B's IKE_SA follows, the SAs stay" \
 	eval '[ "$(sas b | sort)" = "$idle_sas" ] && topo_ping a100 198.19.100.2 || { sas b; grep -h "giving up" "$TMP/ike-b.log"; false; }'
 
 # --- 4. peer restart -----------------------------------------------------------
-old=$( (sas a && sas b) | awk '{ print $2 }' | sort -u | tr '\n' ' ')
-ping_start
-sleep 1
-check "A's l2x-ike and l2x-dataplane killed (SIGKILL)" \
-	eval 'ike_stop a KILL && kill -KILL "${DP_PID[a]}" && wait "${DP_PID[a]}"; unset "DP_PID[a]"; rm -f "$TMP/a.sock"; rm -rf "/var/run/dpdk/${P}a"'
-sleep 1
-ev=$(now)
-check "A's dataplane and l2x-ike start again" \
-	eval 'topo_start_dp a && ike_start a'
-check "A's SAs come from IKE again" ike_up a "$ALG"
-check "peer restart: traffic resumes within 10 s" settle 10 "$ev"
-figures
-# shellcheck disable=SC2086 # one SPI per word
-check "A holds none of the SAs from before the restart" no_old_sas a $old
-# shellcheck disable=SC2086
-check "B holds none of the SAs from before the restart" no_old_sas b $old
+# restart SITE NAME: kill both processes of SITE (SIGKILL), start them again
+# a second later; traffic resumes within 10 s of the start and neither
+# dataplane holds an SA from before.
+restart() {
+	local x=$1 old ev
+	old=$( (sas a && sas b) | awk '{ print $2 }' | sort -u | tr '\n' ' ')
+	ping_start
+	sleep 1
+	check "$2: $x's l2x-ike and l2x-dataplane killed (SIGKILL)" \
+		eval 'ike_stop $x KILL && kill -KILL "${DP_PID[$x]}" && wait "${DP_PID[$x]}"; unset "DP_PID[$x]"; rm -f "$TMP/$x.sock"; rm -rf "/var/run/dpdk/${P}$x"'
+	sleep 1
+	ev=$(now)
+	check "$2: $x's dataplane and l2x-ike start again" \
+		eval 'topo_start_dp $x && ike_start $x'
+	check "$2: $x's SAs come from IKE again" ike_up "$x" "$ALG"
+	check "$2: traffic resumes within 10 s" settle 10 "$ev"
+	figures
+	# shellcheck disable=SC2086 # one SPI per word
+	check "$2: A holds none of the SAs from before" no_old_sas a $old
+	# shellcheck disable=SC2086
+	check "$2: B holds none of the SAs from before" no_old_sas b $old
+}
+restart a "initiator restart"
+restart b "responder restart"
+check "responder restart: B initiated to A's NAT mapping on A's DPD" \
+	grep -q "IKE_SA we do not have (we restarted?): initiating" \
+	"$TMP/ike-b.log"
 
 # --- 6. WAN outage of 30 s ----------------------------------------------------
 ping_start

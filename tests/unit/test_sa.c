@@ -429,6 +429,29 @@ static void test_check_time(void **state)
 	}
 }
 
+/* Stale: hard seconds + grace passed (base_prm creates at now = 100). */
+static void test_stale(void **state)
+{
+	struct l2x_sa_prm p = base_prm(ANY_ALG);
+	struct l2x_sa *sa;
+
+	(void)state;
+	p.hard = (struct l2x_sa_lifetime){0, 0, 90};
+	assert_int_equal(l2x_sa_create(&p, &sa), 0);
+	assert_false(l2x_sa_stale(sa, 50, 10));	 /* clock before creation */
+	assert_false(l2x_sa_stale(sa, 190, 10)); /* hard, not stale yet */
+	assert_false(l2x_sa_stale(sa, 199, 10));
+	assert_true(l2x_sa_stale(sa, 200, 10));
+	assert_true(l2x_sa_stale(sa, 190, 0));
+	l2x_sa_destroy(sa);
+
+	/* byte/packet limits only, or none: never stale */
+	p.hard = (struct l2x_sa_lifetime){1000, 10, 0};
+	assert_int_equal(l2x_sa_create(&p, &sa), 0);
+	assert_false(l2x_sa_stale(sa, 1000000, 0));
+	l2x_sa_destroy(sa);
+}
+
 static void test_query_fresh(void **state)
 {
 	struct l2x_sa_prm p = base_prm(ANY_ALG);
@@ -472,6 +495,7 @@ int main(void)
 	    cmocka_unit_test(test_init_errors),
 	    cmocka_unit_test(test_layout),
 	    cmocka_unit_test(test_check_time),
+	    cmocka_unit_test(test_stale),
 	    cmocka_unit_test(test_query_fresh),
 	};
 	return cmocka_run_group_tests_name("sa", tests, setup,

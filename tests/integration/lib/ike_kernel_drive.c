@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ipsec/ike_kernel.h"
 
@@ -72,6 +73,22 @@ static struct {
 	char dst[8][64];
 	int n;
 } ev = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* Wait until n expire events came or the clock passes until (now_s()):
+ * bounded, so that a slow or a fast run checks the same thing. */
+static void wait_events(int n, double until)
+{
+	for (;;) {
+		int have;
+
+		pthread_mutex_lock(&ev.lock);
+		have = ev.n;
+		pthread_mutex_unlock(&ev.lock);
+		if (have >= n || now_s() >= until)
+			return;
+		usleep(50 * 1000);
+	}
+}
 
 static bool on_expire(kernel_listener_t *l, uint8_t proto, uint32_t spi,
 		      host_t *dst, bool hard)
@@ -240,7 +257,7 @@ static void steps(const char *dead, const char *live)
 	uint64_t bytes = 0, packets = 0;
 	time_t t1 = 0, t2 = 0, t3 = 0;
 	uint32_t spi = 0, spi2 = 0;
-	double t0, dt, hung[4];
+	double t0, t_add, dt, hung[4];
 	pthread_t th[4];
 	status_t st;
 
@@ -276,6 +293,7 @@ static void steps(const char *dead, const char *live)
 	st = get_spi(&spi);
 	check(st == SUCCESS && spi == 0xc0000100,
 	      "get_spi: the dataplane's SPI (SPI_ALLOC)", "%d %08x", st, spi);
+	t_add = now_s();
 	st = add(spi, TRUE, ENCR_AES_GCM_ICV16, 36, AUTH_UNDEFINED, MODE_TUNNEL,
 		 TRUE, A, B, &lt);
 	check(st == SUCCESS, "add_sa inbound aes256gcm16", "%d", st);
@@ -378,7 +396,7 @@ static void steps(const char *dead, const char *live)
 
 	/* Lifetimes: soft (rekey) at 2 s, hard at 3 s from the add; the
 	 * byte limits: soft from the dataplane's state within the poll. */
-	sleep(1);
+	wait_events(2, t_add + 6);
 	pthread_mutex_lock(&ev.lock);
 	check(ev.n >= 2 && ev.spi[0] == spi && !ev.hard[0] &&
 		  ev.spi[1] == spi && ev.hard[1] &&
@@ -387,7 +405,8 @@ static void steps(const char *dead, const char *live)
 	      "%d events, first %08x hard %d dst %s", ev.n, ev.spi[0],
 	      ev.hard[0], ev.dst[0]);
 	pthread_mutex_unlock(&ev.lock);
-	sleep(L2X_IKE_VOLUME_POLL_S - 3);
+	wait_events(3, t_add + L2X_IKE_VOLUME_POLL_S + 4);
+	usleep(200 * 1000); /* and nothing more */
 	pthread_mutex_lock(&ev.lock);
 	check(ev.n == 3 && ev.spi[2] == spi && !ev.hard[2],
 	      "soft expire raised from the byte limit (SA_INFO state)",

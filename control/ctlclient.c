@@ -179,6 +179,8 @@ static enum l2x_ctl_type answer_type(enum l2x_ctl_type req)
 		return L2X_CTL_MSG_SHOW_REPLY;
 	case L2X_CTL_MSG_SPI_ALLOC:
 		return L2X_CTL_MSG_SPI;
+	case L2X_CTL_MSG_PEER_QUERY:
+		return L2X_CTL_MSG_PEER;
 	case L2X_CTL_MSG_SA_ADD:
 	case L2X_CTL_MSG_SA_UPDATE:
 	case L2X_CTL_MSG_SA_DEL:
@@ -332,6 +334,9 @@ static int take(struct l2x_ctlclient *c, const struct l2x_ctlmsg *req,
 		return 1;
 	case L2X_CTL_MSG_SPI:
 		rep->spi = r->u.spi.spi; /* >= 256 by the parser */
+		return 1;
+	case L2X_CTL_MSG_PEER:
+		rep->peer = r->u.peer; /* unicast, port > 0 by the parser */
 		return 1;
 	case L2X_CTL_MSG_SHOW_REPLY:
 		if (r->u.show_reply.what != req->u.show.what)

@@ -88,6 +88,7 @@ struct l2x_ctl_reply {
 	struct l2x_ctl_error error;
 	struct l2x_ctl_sa_info sa_info;
 	uint32_t spi;
+	struct l2x_ctl_peer peer;
 	char *text;
 	size_t text_len;
 };

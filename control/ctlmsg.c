@@ -534,6 +534,33 @@ static void enc_spi(const struct l2x_ctlmsg *m, uint8_t *b)
 	w->spi = rte_cpu_to_be_32(m->u.spi.spi);
 }
 
+static enum l2x_ctl_err dec_peer(const uint8_t *b, size_t n,
+				 struct l2x_ctlmsg *m, struct l2x_ctl_fault *f)
+{
+	const struct l2x_ctl_w_peer *w = (const void *)b;
+
+	(void)n;
+	CHECK(zeros(f, "reserved0", w->reserved0, sizeof(w->reserved0)));
+	m->u.peer.peer_addr = rte_be_to_cpu_32(w->peer_addr);
+	m->u.peer.peer_port = rte_be_to_cpu_16(w->peer_port);
+	return L2X_CTL_ERR_OK;
+}
+
+static enum l2x_ctl_err chk_peer(const struct l2x_ctlmsg *m,
+				 struct l2x_ctl_fault *f)
+{
+	CHECK(check_unicast(f, "peer_addr", m->u.peer.peer_addr));
+	return check_port(f, "peer_port", m->u.peer.peer_port);
+}
+
+static void enc_peer(const struct l2x_ctlmsg *m, uint8_t *b)
+{
+	struct l2x_ctl_w_peer *w = (void *)b;
+
+	w->peer_addr = rte_cpu_to_be_32(m->u.peer.peer_addr);
+	w->peer_port = rte_cpu_to_be_16(m->u.peer.peer_port);
+}
+
 /* ---- network messages --------------------------------------------------- */
 
 static enum l2x_ctl_err dec_net_add(const uint8_t *b, size_t n,
@@ -820,12 +847,14 @@ static const struct msg_desc msgs[256] = {
     [L2X_CTL_MSG_MACS_CLEAR] = {FIXED(macs_clear)},
     [L2X_CTL_MSG_CONFIG_RELOAD] = {.valid = true},
     [L2X_CTL_MSG_SPI_ALLOC] = {.valid = true},
+    [L2X_CTL_MSG_PEER_QUERY] = {.valid = true},
     [L2X_CTL_MSG_OK] = {.valid = true},
     [L2X_CTL_MSG_ERROR] = {FIXED(error)},
     [L2X_CTL_MSG_SA_INFO] = {FIXED(sa_info)},
     [L2X_CTL_MSG_SHOW_REPLY] = {FIXED(show_reply), .variable = true,
 				.flags = L2X_CTL_F_MORE},
     [L2X_CTL_MSG_SPI] = {FIXED(spi)},
+    [L2X_CTL_MSG_PEER] = {FIXED(peer)},
 };
 
 static const struct msg_desc *msg_desc(uint64_t type)

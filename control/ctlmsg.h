@@ -24,6 +24,7 @@
  *                               -> OK or ERROR
  *   SA_QUERY                    -> SA_INFO or ERROR
  *   SPI_ALLOC                   -> SPI or ERROR
+ *   PEER_QUERY                  -> PEER or ERROR
  *   SHOW                        -> SHOW_REPLY... or ERROR; every
  *                                  SHOW_REPLY but the last has MORE set
  * A request the dataplane cannot parse is answered with ERROR, code
@@ -123,11 +124,13 @@ _Static_assert(sizeof(struct l2x_ctl_hdr) == 16, "control header");
 	_(MACS_CLEAR, 0x08, "macs_clear")       \
 	_(CONFIG_RELOAD, 0x09, "config_reload") \
 	_(SPI_ALLOC, 0x0a, "spi_alloc")         \
+	_(PEER_QUERY, 0x0b, "peer_query")       \
 	_(OK, 0x81, "ok")                       \
 	_(ERROR, 0x82, "error")                 \
 	_(SA_INFO, 0x83, "sa_info")             \
 	_(SHOW_REPLY, 0x84, "show_reply")       \
-	_(SPI, 0x85, "spi")
+	_(SPI, 0x85, "spi")                     \
+	_(PEER, 0x86, "peer")
 
 enum l2x_ctl_type {
 #define L2X_CTL_TYPE_ENUM(n, v, s) L2X_CTL_MSG_##n = v,
@@ -342,7 +345,8 @@ struct l2x_ctl_w_macs_clear {
 } __attribute__((packed));
 _Static_assert(sizeof(struct l2x_ctl_w_macs_clear) == 32, "MACS_CLEAR");
 
-/* CONFIG_RELOAD, SPI_ALLOC and OK have an empty body (length 0).
+/* CONFIG_RELOAD, SPI_ALLOC, PEER_QUERY and OK have an empty body
+ * (length 0).
  *
  * SPI_ALLOC asks the dataplane for the SPI of an inbound SA that IKE is
  * about to negotiate (strongSwan's kernel_ipsec_t.get_spi): the receiver
@@ -362,6 +366,21 @@ struct l2x_ctl_w_spi {
 	rte_be32_t spi;
 } __attribute__((packed));
 _Static_assert(sizeof(struct l2x_ctl_w_spi) == 4, "SPI body");
+
+/* PEER: the answer to PEER_QUERY: where the tunnel's ESP goes now. 8
+ * bytes. The dataplane sends to the address and port of the last SA_ADD
+ * (outbound) or SA_UPDATE, and moves to the source of authenticated ESP
+ * that comes from elsewhere (a NAT that changed its mapping, RFC 3948
+ * section 5); before any SA, to peer.address port 4500. l2x-ike asks for
+ * it to learn such a move and hand it to charon as the kernel's NAT
+ * mapping event (ipsec/ike_natmap.h).
+ *   peer_addr  unicast IPv4.    peer_port  1..65535.   reserved0  zero. */
+struct l2x_ctl_w_peer {
+	rte_be32_t peer_addr;
+	rte_be16_t peer_port;
+	uint8_t reserved0[2];
+} __attribute__((packed));
+_Static_assert(sizeof(struct l2x_ctl_w_peer) == 8, "PEER body");
 
 /* ERROR: a request was refused. 204 bytes.
  *   code       1..4095, an errno value: EPROTO malformed request, EINVAL
@@ -519,6 +538,11 @@ struct l2x_ctl_spi {
 	uint32_t spi;
 };
 
+struct l2x_ctl_peer {
+	uint32_t peer_addr; /* host order */
+	uint16_t peer_port;
+};
+
 struct l2x_ctl_sa_info {
 	uint32_t spi;
 	enum l2x_ctl_dir dir;
@@ -536,7 +560,7 @@ struct l2x_ctl_show_reply {
 };
 
 /* One message, either direction. type selects the member of u; OK,
- * CONFIG_RELOAD and SPI_ALLOC use none. */
+ * CONFIG_RELOAD, SPI_ALLOC and PEER_QUERY use none. */
 struct l2x_ctlmsg {
 	enum l2x_ctl_type type;
 	uint16_t flags; /* L2X_CTL_F_MORE */
@@ -552,7 +576,8 @@ struct l2x_ctlmsg {
 		struct l2x_ctl_error error;
 		struct l2x_ctl_sa_info sa_info;
 		struct l2x_ctl_show_reply show_reply;
-		struct l2x_ctl_spi spi; /* SPI */
+		struct l2x_ctl_spi spi;	  /* SPI */
+		struct l2x_ctl_peer peer; /* PEER */
 	} u;
 	struct l2x_ctl_fault fault; /* filled by l2x_ctlmsg_parse() */
 };

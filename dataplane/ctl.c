@@ -237,6 +237,19 @@ static int do_spi_alloc(struct l2x_ctl *c, int fd, struct l2x_dp *dp,
 	return send_msg(c, fd, &r);
 }
 
+/* PEER_QUERY: where ESP goes now (ctlmsg.h, PEER). */
+static int do_peer_query(struct l2x_ctl *c, int fd, struct l2x_dp *dp,
+			 const struct l2x_ctlmsg *m)
+{
+	struct l2x_ctlmsg r = {.type = L2X_CTL_MSG_PEER, .req_id = m->req_id};
+	struct l2x_outer_peer p;
+
+	l2x_outer_tmpl_get_peer(&dp->outer, &p);
+	r.u.peer.peer_addr = rte_be_to_cpu_32(p.ip);
+	r.u.peer.peer_port = p.port;
+	return send_msg(c, fd, &r);
+}
+
 /* Answer one datagram. -1: drop the connection. */
 static int handle(struct l2x_ctl *c, int fd, struct l2x_dp *dp, size_t len)
 {
@@ -277,6 +290,9 @@ static int handle(struct l2x_ctl *c, int fd, struct l2x_dp *dp, size_t len)
 		break;
 	case L2X_CTL_MSG_SPI_ALLOC:
 		rc = do_spi_alloc(c, fd, dp, &m);
+		break;
+	case L2X_CTL_MSG_PEER_QUERY:
+		rc = do_peer_query(c, fd, dp, &m);
 		break;
 	default:
 		if (m.type & L2X_CTL_REPLY_BIT)

@@ -1064,6 +1064,27 @@ int l2x_ike_kernel_register(const struct l2x_ike_rng *rng)
 	return 0;
 }
 
+int l2x_ike_kernel_peer(uint32_t *addr, uint16_t *port)
+{
+	struct l2x_ctlmsg q = {.type = L2X_CTL_MSG_PEER_QUERY};
+	struct l2x_ctl_reply rep;
+	int rc;
+
+	if (pthread_mutex_trylock(&B.lock) != 0)
+		return -EBUSY;
+	if (B.conn == NULL) {
+		pthread_mutex_unlock(&B.lock);
+		return -ENOTCONN;
+	}
+	rc = ctl("peer_query", &q, &rep);
+	if (rc == 0) {
+		*addr = rep.peer.peer_addr;
+		*port = rep.peer.peer_port;
+	}
+	pthread_mutex_unlock(&B.lock);
+	return rc > 0 ? -rc : rc;
+}
+
 int l2x_ike_kernel_set_ctl(const char *ctl_path, unsigned int encap)
 {
 	if (ctl_path == NULL || ctl_path[0] == '\0' || encap > L2X_ENCAP_VXLAN)

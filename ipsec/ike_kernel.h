@@ -197,6 +197,15 @@ int l2x_ike_kernel_register(const struct l2x_ike_rng *rng);
 int l2x_ike_kernel_set_ctl(const char *ctl_path, unsigned int encap);
 
 /*
+ * Ask the dataplane where the tunnel's ESP goes now (PEER_QUERY; ctlmsg.h,
+ * PEER), on the backend's connection, for ike_natmap.h. Never waits and
+ * never connects: -EBUSY when a call holds the connection, -ENOTCONN when
+ * there is none (the backend's next call opens it). Returns 0 with *addr
+ * (host order) and *port, or a negative errno.
+ */
+int l2x_ike_kernel_peer(uint32_t *addr, uint16_t *port);
+
+/*
  * Copy the call counters into out (zeros before the backend exists). The
  * counters survive the backend, so they can be read after shutdown.
  */

@@ -30,7 +30,8 @@
  *      peer, child, credentials); an error (a credential file, a
  *      proposal no loaded plugin computes) ends the process with status
  *      1 and the message "l2x-ike: FILE: FIELD: MESSAGE" on stderr;
- *   9. charon->start(); an initiator then starts its IKE_SA;
+ *   9. charon->start(); the status socket (ike_status.h), the NAT
+ *      mapping poll (ike_natmap.h); an initiator then starts its IKE_SA;
  *  10. wait for SIGINT/SIGTERM (shutdown, status 0) or SIGHUP: reload
  *      strongswan.conf (and l2x's retransmission defaults again),
  *      loggers and plugins, then re-read --config FILE
@@ -63,6 +64,7 @@
 #include "control/config.h"
 #include "ipsec/ike_config.h"
 #include "ipsec/ike_kernel.h"
+#include "ipsec/ike_natmap.h"
 #include "ipsec/ike_status.h"
 
 /* The settings section and logging name (DESIGN.md: "Logging is
@@ -336,6 +338,7 @@ int main(int argc, char **argv)
 	const struct l2x_ike_rng rng = {.fill = rng_fill};
 	struct ike_state st = {0};
 	struct l2x_ike_status *status = NULL;
+	struct l2x_ike_natmap *natmap = NULL;
 	char status_path[108] = ""; /* sun_path */
 	level_t levels[DBG_MAX];
 	struct l2x_config_err err;
@@ -435,8 +438,15 @@ int main(int argc, char **argv)
 			     ": %s (l2xctl show ike will not answer)",
 			     status_path, strerror(-r));
 	}
-	if (st.ic != NULL)
+	if (st.ic != NULL) {
+		r = l2x_ike_natmap_start(&natmap);
+		if (r < 0)
+			DBG1(DBG_DMN,
+			     "l2x-ike: NAT mapping poll: %s (a peer's new NAT "
+			     "port reaches IKE only by its own requests)",
+			     strerror(-r));
 		l2x_ike_config_start(st.ic);
+	}
 	sig = wait_signals(&set, &st);
 	if (sig > 0) {
 		DBG1(DBG_DMN, "l2x-ike: %s received, shutting down",
@@ -445,6 +455,7 @@ int main(int argc, char **argv)
 		rc = 0;
 	}
 	log_calls();
+	l2x_ike_natmap_stop(natmap);
 	l2x_ike_status_stop(status);
 
 err_config:

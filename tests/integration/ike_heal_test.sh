@@ -17,6 +17,12 @@
 #     then, the tunnel idle for 15 s (DPD both ways), B's IKE_SA has
 #     followed A to the new port: B holds the same SAs and VMs still
 #     reach each other.
+#     Again (port 14502), but B speaks first: right after the change B
+#     rekeys its IKE_SA (swanctl); the request can only reach A if B's
+#     IKE_SA learnt the new port from its dataplane (ike_natmap.h: the
+#     NAT mapping event): the rekey completes, traffic resumes within 5 s
+#     and stays. Without the event B's request went to the old port until
+#     DPD gave up (a 12 s outage).
 #  4. Peer restart: l2x-dataplane and l2x-ike at A both killed (SIGKILL)
 #     and started again: traffic resumes within 10 s of the start; neither
 #     dataplane holds an SA from before the restart (B's old ones are
@@ -165,14 +171,18 @@ check "B's SAs come from IKE" ike_up b "$ALG"
 check "B's tunnel follows A's NAT mapping (port $TOPO_NAT_PORT)" \
 	topo_nat_follows
 
+# nat_move PORT: with the ping running, the router maps A to PORT and
+# B's tunnel follows; ev is the moment of the change.
+nat_move() {
+	ping_start
+	sleep 1
+	ev=$(now)
+	check "the router maps A to port $1 now" nat_port "$1"
+	check "B's tunnel follows to port $1" peer_follows "$1"
+}
+
 # --- 3. the NAT mapping changes ---------------------------------------------
-ping_start
-sleep 1
-ev=$(now)
-check "the router maps A to port $((TOPO_NAT_PORT + 1)) now" \
-	nat_port $((TOPO_NAT_PORT + 1))
-check "B's tunnel follows to port $((TOPO_NAT_PORT + 1))" \
-	peer_follows $((TOPO_NAT_PORT + 1))
+nat_move $((TOPO_NAT_PORT + 1))
 check "NAT change: traffic resumes within 5 s (and stays, 15 s)" \
 	settle 5 "$ev" 15
 figures
@@ -184,6 +194,41 @@ idle_sas=$(sas b | sort)
 sleep 15
 check "idle 15 s after the change: B's IKE_SA follows, the SAs stay" \
 	eval '[ "$(sas b | sort)" = "$idle_sas" ] && topo_ping a100 198.19.100.2 || { sas b; grep -h "giving up" "$TMP/ike-b.log"; false; }'
+
+# --- 3b. the NAT mapping changes and B speaks first --------------------------
+ike_sa_id() { # SITE: the unique id of SITE's first IKE_SA in show ike
+	topo_ctl "$1" -j show ike | grep -o '"ike_sa": [0-9]*' | head -1 |
+		tr -dc 0-9
+}
+# rekeyed SITE OLD-ID LINE: within 10 s SITE's IKE_SA is another one,
+# established, and since line LINE of its log the NAT mapping event was
+# raised and no request was given up (the rekey itself went through).
+rekeyed() {
+	local id
+	for _ in $(seq 50); do
+		id=$(ike_sa_id "$1")
+		[ -n "$id" ] && [ "$id" != "$2" ] && ike_established "$1" \
+			>/dev/null && break
+		sleep 0.2
+	done
+	tail -n +"$3" "$TMP/ike-$1.log" >"$TMP/rekey-$1.log"
+	grep -h "NAT mapping event\|remote endpoint changed\|giving up\|IKE_SA we do not have" \
+		"$TMP/rekey-$1.log"
+	echo "IKE_SA $2 -> ${id:-none}"
+	[ -n "$id" ] && [ "$id" != "$2" ] &&
+		grep -q "raising the NAT mapping event" "$TMP/rekey-$1.log" &&
+		! grep -q "giving up\|IKE_SA we do not have" "$TMP/rekey-$1.log"
+}
+b_ike=$(ike_sa_id b)
+b_line=$(($(wc -l <"$TMP/ike-b.log") + 1))
+nat_move $((TOPO_NAT_PORT + 2))
+check "B speaks first: it rekeys its IKE_SA (swanctl --rekey)" \
+	swanctl --rekey --ike site-b --uri "unix://$TMP/b.vici"
+check "B's IKE_SA followed to the new port and rekeyed" \
+	rekeyed b "$b_ike" "$b_line"
+check "NAT change, B first: traffic resumes within 5 s (and stays, 15 s)" \
+	settle 5 "$ev" 15
+figures
 
 # --- 4. peer restart -----------------------------------------------------------
 # restart SITE NAME: kill both processes of SITE (SIGKILL), start them again

@@ -138,6 +138,11 @@ static void answer(struct server *s, const struct l2x_ctlmsg *q, size_t cut)
 		r.type = L2X_CTL_MSG_SPI;
 		r.u.spi.spi = 0xc0000000 + s->nreq;
 		break;
+	case L2X_CTL_MSG_PEER_QUERY:
+		r.type = L2X_CTL_MSG_PEER;
+		r.u.peer.peer_addr = 0xc6120201; /* 198.18.2.1 */
+		r.u.peer.peer_port = 14501;
+		break;
 	case L2X_CTL_MSG_SA_QUERY:
 		r.type = L2X_CTL_MSG_SA_INFO;
 		r.u.sa_info.spi = q->u.sa_id.spi;
@@ -313,6 +318,11 @@ static struct l2x_ctlmsg spi_alloc(void)
 	return (struct l2x_ctlmsg){.type = L2X_CTL_MSG_SPI_ALLOC};
 }
 
+static struct l2x_ctlmsg peer_query(void)
+{
+	return (struct l2x_ctlmsg){.type = L2X_CTL_MSG_PEER_QUERY};
+}
+
 /* ---- answers ------------------------------------------------------------- */
 
 static void test_answers(void **state)
@@ -320,7 +330,7 @@ static void test_answers(void **state)
 	struct server s;
 	struct l2x_ctlclient *c = start(&s, A_ANSWER, 1000);
 	struct l2x_ctlmsg add = sa_add(), q = sa_query(), sh = show(3);
-	struct l2x_ctlmsg rl = reload(), sp = spi_alloc();
+	struct l2x_ctlmsg rl = reload(), sp = spi_alloc(), pq = peer_query();
 	struct l2x_ctl_reply rep;
 	(void)state;
 
@@ -363,12 +373,20 @@ static void test_answers(void **state)
 	assert_int_equal(rep.type, L2X_CTL_MSG_SPI);
 	assert_int_equal(rep.spi, 0xc0000005);
 	l2x_ctl_reply_fini(&rep);
+
+	/* PEER_QUERY -> PEER. */
+	assert_int_equal(l2x_ctlclient_request(c, &pq, &rep), 0);
+	assert_int_equal(rep.type, L2X_CTL_MSG_PEER);
+	assert_int_equal(rep.peer.peer_addr, 0xc6120201);
+	assert_int_equal(rep.peer.peer_port, 14501);
+	l2x_ctl_reply_fini(&rep);
 	assert_false(l2x_ctlclient_broken(c));
 	stop(&s, c);
 
 	/* Each request had its own id, never 0, whatever req_id said. */
-	assert_int_equal(s.nreq, 5);
+	assert_int_equal(s.nreq, 6);
 	assert_int_equal(s.types[4], L2X_CTL_MSG_SPI_ALLOC);
+	assert_int_equal(s.types[5], L2X_CTL_MSG_PEER_QUERY);
 	assert_int_equal(s.types[0], L2X_CTL_MSG_SA_ADD);
 	assert_int_equal(s.types[3], L2X_CTL_MSG_CONFIG_RELOAD);
 	for (unsigned i = 0; i < s.nreq; i++) {

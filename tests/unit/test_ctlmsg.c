@@ -306,6 +306,20 @@ static void mk_spi_max(struct l2x_ctlmsg *m)
 	m->u.spi.spi = UINT32_MAX;
 }
 
+static void mk_peer_query(struct l2x_ctlmsg *m)
+{
+	m->type = L2X_CTL_MSG_PEER_QUERY;
+	m->req_id = 25;
+}
+
+static void mk_peer(struct l2x_ctlmsg *m)
+{
+	m->type = L2X_CTL_MSG_PEER;
+	m->req_id = 26;
+	m->u.peer.peer_addr = 0xc6120201; /* 198.18.2.1 */
+	m->u.peer.peer_port = 14501;
+}
+
 static void mk_show_reply(struct l2x_ctlmsg *m)
 {
 	m->type = L2X_CTL_MSG_SHOW_REPLY;
@@ -356,6 +370,8 @@ static const struct sample {
     {"spi", mk_spi},
     {"spi 256", mk_spi_min},
     {"spi 2^32-1", mk_spi_max},
+    {"peer_query", mk_peer_query},
+    {"peer", mk_peer},
 };
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -511,8 +527,13 @@ static void assert_same(const char *what, const struct l2x_ctlmsg *a,
 	case L2X_CTL_MSG_SPI:
 		EQ(u.spi.spi);
 		break;
+	case L2X_CTL_MSG_PEER:
+		EQ(u.peer.peer_addr);
+		EQ(u.peer.peer_port);
+		break;
 	case L2X_CTL_MSG_CONFIG_RELOAD:
 	case L2X_CTL_MSG_SPI_ALLOC:
+	case L2X_CTL_MSG_PEER_QUERY:
 	case L2X_CTL_MSG_OK:
 		break;
 	}
@@ -705,6 +726,79 @@ static void test_spi_messages(void **state)
 			 HDR + sizeof(struct l2x_ctl_w_sa_update));
 }
 
+/* PEER_QUERY (empty body) and PEER (8 bytes): the known bytes, the body
+ * size, and the peer refused unless unicast with a port, reserved bytes
+ * zero. */
+static void test_peer_messages(void **state)
+{
+	static const uint32_t bad_addr[] = {0, 0x7f000001, 0xe0000001,
+					    0xffffffff};
+	struct l2x_ctlmsg m, out;
+	struct l2x_ctl_fault f;
+	uint8_t want[64];
+	size_t n, k;
+	(void)state;
+
+	n = build(mk_peer_query, &m, wbuf);
+	k = l2x_test_hex("4c325843 01 0b 0000 00000000 00000019", want,
+			 sizeof(want));
+	assert_int_equal(n, k);
+	assert_memory_equal(wbuf, want, k);
+	n = build(mk_peer, &m, wbuf);
+	k = l2x_test_hex("4c325843 01 86 0000 00000008 0000001a c6120201 38a5 "
+			 "0000",
+			 want, sizeof(want));
+	assert_int_equal(n, k);
+	assert_memory_equal(wbuf, want, k);
+	assert_int_equal(parse_exact(wbuf, n, &out), L2X_CTL_ERR_OK);
+	assert_same("peer", &m, &out);
+
+	/* a body on PEER_QUERY, a short or long PEER */
+	build(mk_peer_query, &m, wbuf);
+	put_be(wbuf + 8, 4, 4);
+	assert_int_equal(parse_exact(wbuf, HDR + 4, &out),
+			 L2X_CTL_ERR_BODY_SIZE);
+	for (size_t blen = 0; blen <= 12; blen++) {
+		if (blen == sizeof(struct l2x_ctl_w_peer))
+			continue;
+		build(mk_peer, &m, wbuf);
+		put_be(wbuf + 8, 4, blen);
+		L2X_CHECK(parse_exact(wbuf, HDR + blen, &out) ==
+			      L2X_CTL_ERR_BODY_SIZE,
+			  "peer body %zu accepted\n", blen);
+	}
+	/* reserved bytes */
+	build(mk_peer, &m, wbuf);
+	wbuf[HDR + OFF(peer, reserved0) + 1] = 1;
+	assert_int_equal(parse_exact(wbuf, HDR + 8, &out),
+			 L2X_CTL_ERR_RESERVED_NONZERO);
+	/* not unicast, no port: refused by the builder and the parser */
+	for (size_t i = 0; i < NELEM(bad_addr); i++) {
+		memset(&m, 0, sizeof(m));
+		mk_peer(&m);
+		m.u.peer.peer_addr = bad_addr[i];
+		L2X_CHECK(l2x_ctlmsg_build(&m, wbuf, sizeof(wbuf)) == -EINVAL,
+			  "peer %08x built\n", bad_addr[i]);
+		L2X_CHECK(l2x_ctlmsg_check(&m, &f) == L2X_CTL_ERR_BAD_FIELD &&
+			      strcmp(f.field, "peer_addr") == 0,
+			  "peer %08x: %s\n", bad_addr[i], f.text);
+		build(mk_peer, &m, wbuf);
+		put_be(wbuf + HDR + OFF(peer, peer_addr), 4, bad_addr[i]);
+		L2X_CHECK(parse_exact(wbuf, HDR + 8, &out) ==
+			      L2X_CTL_ERR_BAD_FIELD,
+			  "peer %08x parsed\n", bad_addr[i]);
+	}
+	memset(&m, 0, sizeof(m));
+	mk_peer(&m);
+	m.u.peer.peer_port = 0;
+	assert_int_equal(l2x_ctlmsg_check(&m, &f), L2X_CTL_ERR_BAD_FIELD);
+	assert_string_equal(f.field, "peer_port");
+	build(mk_peer, &m, wbuf);
+	put_be(wbuf + HDR + OFF(peer, peer_port), 2, 0);
+	assert_int_equal(parse_exact(wbuf, HDR + 8, &out),
+			 L2X_CTL_ERR_BAD_FIELD);
+}
+
 /* ---- truncation, trailing bytes, header faults -------------------------- */
 
 static void test_every_truncation(void **state)
@@ -792,9 +886,9 @@ static const struct hdr_case {
     {4, 1, 2, L2X_CTL_ERR_BAD_VERSION, "version", 2},
     {4, 1, 255, L2X_CTL_ERR_BAD_VERSION, "version", 255},
     /* 8 */ {5, 1, 0, L2X_CTL_ERR_UNKNOWN_TYPE, "type", 0},
-    {5, 1, 0x0b, L2X_CTL_ERR_UNKNOWN_TYPE, "type", 0x0b},
+    {5, 1, 0x0c, L2X_CTL_ERR_UNKNOWN_TYPE, "type", 0x0c},
     /* 10 */ {5, 1, 0x80, L2X_CTL_ERR_UNKNOWN_TYPE, "type", 0x80},
-    {5, 1, 0x86, L2X_CTL_ERR_UNKNOWN_TYPE, "type", 0x86},
+    {5, 1, 0x87, L2X_CTL_ERR_UNKNOWN_TYPE, "type", 0x87},
     {5, 1, 0xff, L2X_CTL_ERR_UNKNOWN_TYPE, "type", 0xff},
     /* 13: MORE belongs to SHOW_REPLY only */
     {6, 2, L2X_CTL_F_MORE, L2X_CTL_ERR_BAD_FLAGS, "flags", 1},
@@ -1425,6 +1519,9 @@ static void test_strings(void **state)
 	assert_string_equal(l2x_ctlmsg_type_str(L2X_CTL_MSG_SPI_ALLOC),
 			    "spi_alloc");
 	assert_string_equal(l2x_ctlmsg_type_str(L2X_CTL_MSG_SPI), "spi");
+	assert_string_equal(l2x_ctlmsg_type_str(L2X_CTL_MSG_PEER_QUERY),
+			    "peer_query");
+	assert_string_equal(l2x_ctlmsg_type_str(L2X_CTL_MSG_PEER), "peer");
 	assert_string_equal(l2x_ctlmsg_type_str((enum l2x_ctl_type)0),
 			    "unknown");
 	assert_string_equal(l2x_ctlmsg_show_str(L2X_CTL_SHOW_DROPS), "drops");
@@ -1444,7 +1541,7 @@ static void test_strings(void **state)
 			m.type == L2X_CTL_MSG_ERROR ||
 			m.type == L2X_CTL_MSG_SA_INFO ||
 			m.type == L2X_CTL_MSG_SHOW_REPLY ||
-			m.type == L2X_CTL_MSG_SPI;
+			m.type == L2X_CTL_MSG_SPI || m.type == L2X_CTL_MSG_PEER;
 		assert_int_equal(!!(m.type & L2X_CTL_REPLY_BIT), reply);
 	}
 }
@@ -1545,6 +1642,7 @@ int main(void)
 	    cmocka_unit_test(test_show_every_what),
 	    cmocka_unit_test(test_known_bytes),
 	    cmocka_unit_test(test_spi_messages),
+	    cmocka_unit_test(test_peer_messages),
 	    cmocka_unit_test(test_every_truncation),
 	    cmocka_unit_test(test_trailing_bytes),
 	    cmocka_unit_test(test_header_faults),

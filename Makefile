@@ -200,10 +200,13 @@ bench: $(BENCH_BIN) $(VLANSW) $(DATAPLANE) $(L2XCTL)
 	@VLANSW=$(VLANSW) DATAPLANE=$(DATAPLANE) L2XCTL=$(L2XCTL) \
 		bash tools/bench-e2e.sh
 
-# The two-site demo in network namespaces (root): tools/demo.sh.
+# The two-site demo in network namespaces (root): tools/demo.sh. Keys by
+# IKEv2: the demo builds l2x-ike with `make ike` in BUILD (ikebin.sh) and,
+# when that cannot be done, says so. DEMO_KEYS=static: static SAs instead.
+DEMO_KEYS ?= ike
 demo: $(VLANSW) $(DATAPLANE) $(L2XCTL)
-	@VLANSW=$(VLANSW) DATAPLANE=$(DATAPLANE) L2XCTL=$(L2XCTL) \
-		bash tools/demo.sh
+	@VLANSW=$(VLANSW) DATAPLANE=$(DATAPLANE) L2XCTL=$(L2XCTL) BUILD=$(BUILD) \
+		bash tools/demo.sh --$(DEMO_KEYS)
 
 clean:
 	rm -rf $(BUILD)

@@ -3,35 +3,43 @@
 #
 # ike.sh - l2x-ike on the two-site topology of lib/topo.sh: configurations
 # for IKE (no static SA), start and stop, and the SAs the dataplanes hold.
-# Sourced after lib/topo.sh and lib/checks.sh (checks_setup done: TMP, P).
-# Needs ROOT; BUILD (default build) is where `make ike` builds l2x-ike
-# unless L2X_IKE names a binary. Skips the scenario (77) when the
-# strongSwan source cannot be fetched.
+# Shared by the IKE scenarios and the demo (tools/demo.sh). Sourced after
+# lib/topo.sh (topo_init done: TMP, P), at the top level (it declares
+# IKE_PID). Needs ROOT; BUILD (default build) is where `make ike` builds
+# l2x-ike unless L2X_IKE names a binary (lib/ikebin.sh).
+# With lib/checks.sh loaded (the scenarios), sourcing it sets IKE at once
+# and skips the scenario (77) when the strongSwan source cannot be
+# fetched, or fails it when the build fails (ike_binary_or_skip). Without
+# it (the demo), the caller runs ike_binary and says what went wrong.
 #
+#   ike_psk [NAME]        a fresh random pre-shared key in $TMP/NAME
+#                         (default psk), mode 0600
 #   ike_config SITE ALG   SITE's YAML for IKE (A initiator, B responder,
 #                         identities site-a/site-b, psk_file psk, one ESP
 #                         algorithm, dpd_delay 5) and its strongswan.conf
 #                         (log $TMP/ike-SITE.log at level 2, vici socket)
 #   ike_start SITE        start l2x-ike in SITE's appliance namespace
-#   ike_stop SITE [SIG]   stop it (default SIGTERM) and reap it
+#   ike_stop SITE [SIG]   stop it (default SIGTERM) and reap it; its exit
+#                         status in IKE_STATUS (the function returns 0)
 #   sas SITE              "DIR SPI ALG" per SA in SITE's dataplane
 #   ike_up SITE ALG       within 30 s SITE holds in + out SAs of ALG, up
-# The PSK file ($TMP/psk) is the caller's: (umask 077; head -c 24
-# /dev/urandom | base64 >"$TMP/psk").
+#   ike_established SITE  within 10 s `l2xctl show ike` at SITE lists an
+#                         ESTABLISHED IKE_SA and an INSTALLED CHILD_SA
+# The PSK file ($TMP/psk) is the caller's: ike_psk, or (umask 077; head -c
+# 24 /dev/urandom | base64 >"$TMP/psk").
 
 BUILD=${BUILD:-build}
 # shellcheck source=tests/integration/lib/ikebin.sh
 . "$ROOT/tests/integration/lib/ikebin.sh"
-ike_binary
-case $? in
-0) ;;
-77) skip "$IKE_WHY" ;;
-*)
-	bad "$IKE_WHY"
-	exit 1
-	;;
-esac
+if declare -F checks_report >/dev/null; then
+	ike_binary_or_skip
+fi
 declare -A IKE_PID=()
+IKE_STATUS=""
+
+ike_psk() { # [NAME]: 24 random bytes in base64, mode 0600
+	(umask 077 && head -c 24 /dev/urandom | base64 >"$TMP/${1:-psk}")
+}
 
 # ike_config SITE ALG: SITE's configuration for IKE: topo_config's without
 # the static SAs, with identities, the PSK and one ESP algorithm.
@@ -85,6 +93,8 @@ ike_stop() { # SITE [SIGNAL]
 	[ -n "$pid" ] || return 0
 	kill "-${2:-TERM}" "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
+	# shellcheck disable=SC2034 # for the caller
+	IKE_STATUS=$?
 	unset "IKE_PID[$1]"
 }
 
@@ -110,3 +120,19 @@ ike_up() {
 	return 1
 }
 
+# ike_established SITE: within 10 s `l2xctl show ike` at SITE lists an
+# ESTABLISHED IKE_SA and an INSTALLED CHILD_SA; prints the table.
+ike_established() {
+	local i f=$TMP/show-ike-$1
+	for i in $(seq 50); do
+		if topo_ctl "$1" show ike >"$f" 2>&1 &&
+			grep -q '^ike  .*ESTABLISHED' "$f" &&
+			grep -q '^child  .*INSTALLED' "$f"; then
+			cat "$f"
+			return 0
+		fi
+		[ "$i" = 50 ] || sleep 0.2
+	done
+	cat "$f"
+	return 1
+}

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 #
-# ikebin.sh - the l2x-ike binary for the IKE scenarios. Sourced.
+# ikebin.sh - the l2x-ike binary for the IKE scenarios and the demo
+# (tools/demo.sh). Sourced.
 #
 # ike_binary: set IKE to $L2X_IKE when given, else build l2x-ike with
 # `make ike` in $BUILD (default build), which fetches and configures the
@@ -32,6 +33,21 @@ ike_binary() {
 		IKE_WHY="$IKE is not an executable"
 		return 1
 	}
+}
+
+# ike_binary_or_skip: ike_binary for the scenarios that report through
+# lib/checks.sh (lib/ike.sh calls it for them): on a skip, skip (the report
+# says why and the status is 77); on a failure, bad and exit 1.
+ike_binary_or_skip() {
+	ike_binary
+	case $? in
+	0) ;;
+	77) skip "$IKE_WHY" ;;
+	*)
+		bad "$IKE_WHY"
+		exit 1
+		;;
+	esac
 }
 
 # ike_binary_or_exit: ike_binary for the scenarios that print their own

@@ -37,6 +37,14 @@
 #    dropped and counted as reasm.overlap and reasm.duplicate, exactly
 #    what was sent; not one ping is lost, and reassembly still works
 #    after them;
+# Part 3 (A's LAN port on net_pcap, rx_iface_in=lan0,tx_iface=lan0):
+# libpcap hands frames over with their 802.1Q tag back in the data, where
+# af_packet's DPDK driver puts it in the mbuf (RX_VLAN_STRIPPED); so this
+# is the dataplane's inline-tag path (fwd.c, lan_classify): a frame it
+# could not classify there would be dropped as untagged.
+#  - VMs on VLAN 100 and VLAN 200 reach the far site both ways, and a
+#    9000-byte ping crosses from a100;
+#  - A dropped no LAN frame as untagged or of an unknown VLAN.
 #  - SIGTERM stops both dataplanes cleanly.
 #
 # Usage (root): DATAPLANE=... L2XCTL=... VLANSW=... bash
@@ -318,5 +326,24 @@ check "not one ping lost while they came in (a200 -> b200, 40 pings)" \
 check "full-size pings still reassembled by B after them" \
 	reassembled_by_b 1472 2
 
-check "SIGTERM stops A cleanly (exit 0, socket removed)" topo_stop_dp a
-check "SIGTERM stops B (pcap uplink) cleanly" topo_stop_dp b
+# --- part 3: A's LAN port on net_pcap: 802.1Q tags inline ---------------------
+PCAP_LAN="net_pcap0,rx_iface_in=lan0,tx_iface=lan0"
+lan_pcap_restart() {
+	topo_stop_dp a
+	topo_stop_dp b
+	topo_configs &&
+		topo_config_device a lan "$PCAP_LAN" &&
+		topo_start
+}
+check "A restarts with a net_pcap LAN port, tunnel up" lan_pcap_restart
+check "inline tags: VLAN 100 a100 -> b100" topo_ping a100 198.19.100.2
+check "inline tags: VLAN 200 a200 -> b200" topo_ping a200 198.19.200.2
+check "inline tags: VLAN 100 b100 -> a100" topo_ping b100 198.19.100.1
+check "inline tags: VLAN 200 b200 -> a200" topo_ping b200 198.19.200.1
+check "inline tags: a 9000-byte ping a100 -> b100" \
+	topo_ping a100 198.19.100.2 -s 8972 -M "do"
+check "A dropped no LAN frame as untagged or of an unknown VLAN" \
+	eval '[ "$(topo_drops a untagged)" -eq 0 ] && [ "$(topo_drops a unknown_vlan)" -eq 0 ] || { topo_ctl a show drops; false; }'
+
+check "SIGTERM stops A (pcap LAN port) cleanly" topo_stop_dp a
+check "SIGTERM stops B cleanly" topo_stop_dp b

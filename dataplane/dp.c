@@ -463,8 +463,13 @@ static int tables_up(struct l2x_dp *dp)
 			strerror(-rc));
 		return rc;
 	}
-	return l2x_fdb_tb_init(&dp->exc_tb, L2X_DP_EXC_PPS, L2X_DP_EXC_BURST,
-			       dp->hz, rte_get_tsc_cycles());
+	rc = l2x_fdb_tb_init(&dp->exc_tb, L2X_DP_EXC_PPS, L2X_DP_EXC_BURST,
+			     dp->hz, rte_get_tsc_cycles());
+	if (rc)
+		return rc;
+	return l2x_fdb_tb_init(&dp->exc_peer_tb, L2X_DP_EXC_PEER_PPS,
+			       L2X_DP_EXC_PEER_BURST, dp->hz,
+			       rte_get_tsc_cycles());
 }
 
 /* Turn IPv6 off on the tap: the uplink is IPv4 and the kernel would
@@ -563,6 +568,7 @@ int l2x_dp_setup(struct l2x_dp *dp, int argc, char **argv)
 	dp->trunk = cfg->ports.lan.mode == L2X_CONFIG_LAN_TRUNK;
 	dp->local_ip = rte_cpu_to_be_32(cfg->ports.uplink.address.addr);
 	dp->peer_ip_cfg = rte_cpu_to_be_32(cfg->peer.address);
+	dp->gw_ip_cfg = rte_cpu_to_be_32(cfg->ports.uplink.gateway);
 	dp->inner_local = rte_cpu_to_be_32(cfg->tunnel.inner_local);
 	dp->inner_remote = rte_cpu_to_be_32(cfg->tunnel.inner_remote);
 	l2x_dp_name_drops();

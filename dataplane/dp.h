@@ -70,6 +70,12 @@
 /* Exception path (to the kernel tap): packets per second and burst. */
 #define L2X_DP_EXC_PPS 2000
 #define L2X_DP_EXC_BURST 256
+/* The tunnel peer's own exception bucket (l2x_fwd_exc_admit): IKE, ICMP
+ * from the peer's address and ARP from the next hop, so that a flood from
+ * anyone else cannot starve DPD and rekeys (docs/design-notes.md,
+ * "Exception path: the peer's own bucket"). */
+#define L2X_DP_EXC_PEER_PPS 2000
+#define L2X_DP_EXC_PEER_BURST 256
 
 /* The dataplane's own drop reasons: _(SYM, key, "text"). */
 #define l2x_foreach_dp_drop(_)                                              \
@@ -88,6 +94,8 @@
 	_(UNKNOWN_TUNNEL, "unknown_tunnel", "tunnel id not extended")       \
 	_(UPLINK_VLAN, "uplink_vlan", "VLAN-tagged frame on the uplink")    \
 	_(EXC_RATE, "exception_rate", "exception path over its rate limit") \
+	_(EXC_RATE_PEER, "exception_rate_peer",                             \
+	  "exception path over the tunnel peer's own rate limit")           \
 	_(TX_FULL, "tx_full", "transmit queue full")                        \
 	_(DUP_GATEWAY, "dup_gateway",                                       \
 	  "ARP for the gateway IP from the side that does not own it")
@@ -119,6 +127,7 @@ enum l2x_dp_drop {
 	_(tx_lan, "frames transmitted on the LAN port")               \
 	_(tx_uplink, "packets transmitted on the uplink")             \
 	_(tx_tap, "frames passed to the kernel (exception path)")     \
+	_(tap_peer, "peer frames passed to the kernel (own rate)")    \
 	_(fragmented, "outer packets fragmented")                     \
 	_(frag_extra, "outer fragments created beyond the first")     \
 	_(frag_held, "outer fragments held for reassembly")           \
@@ -147,8 +156,9 @@ enum l2x_dp_cnt {
  * tx_* count what the port accepted (the rest is the drop TX_FULL); a held
  * fragment counts once, when the table takes it (a reassembled packet
  * continues as the fragment that completed it); drops is the sum of
- * drop[]. to_tunnel, from_tunnel, fragmented, reassembled, mss_clamped
- * and nat_update are events, outside the balance. */
+ * drop[]. to_tunnel, from_tunnel, fragmented, reassembled, mss_clamped,
+ * nat_update and tap_peer (frames from the peer admitted to the exception
+ * path by its own bucket) are events, outside the balance. */
 struct l2x_dp_stats {
 	uint64_t cnt[L2X_DP_CNT_MAX];
 	uint64_t drop[L2X_DP_D_MAX];
@@ -236,6 +246,7 @@ struct l2x_dp {
 	struct rte_mempool *pool;
 	uint64_t hz; /* TSC ticks per second */
 	rte_be32_t local_ip, peer_ip_cfg;
+	rte_be32_t gw_ip_cfg; /* the uplink's gateway, 0: none */
 	rte_be32_t inner_local, inner_remote;
 	struct rte_ether_addr up_mac;
 	struct l2x_mtu_plan plan;
@@ -266,7 +277,8 @@ struct l2x_dp {
 	/* --- worker only ---------------------------------------------------*/
 	struct l2x_reasm *reasm;
 	struct l2x_fdb_lcore fdb_lc;
-	struct l2x_fdb_tb exc_tb;
+	struct l2x_fdb_tb exc_tb;      /* the exception path: everybody */
+	struct l2x_fdb_tb exc_peer_tb; /* ... but the peer (fwd.c) */
 	uint64_t nat_seen; /* last address/port posted, as in nat_req */
 	struct l2x_dp_stats st;
 
@@ -323,6 +335,26 @@ void l2x_dp_teardown(struct l2x_dp *dp);
 /* The worker (fwd.c): lcore_function_t for rte_eal_remote_launch, arg is
  * the struct l2x_dp. Returns 0 when dp->stop is set. */
 int l2x_fwd_main(void *arg);
+
+/*
+ * May an uplink frame go to the kernel (the exception path) now? Frames
+ * from the tunnel peer take their own token bucket (exc_peer_tb), all
+ * others the shared one (exc_tb), so that a flood from spoofed addresses
+ * cannot starve the peer's IKE (DPD, rekeys). From the peer means: IPv4
+ * from the configured peer address or from the address the outer
+ * template sends to (the installed SAs' peer, as SA_ADD and NAT following
+ * moved it), or ARP whose sender is one of those or the uplink's gateway
+ * (the kernel resolves the next hop for IKE through it). Admitted peer
+ * frames count as tap_peer.
+ *   p, len: the frame as received (l2x_outer_parse's input)
+ *   oi:     what l2x_outer_parse found in it (L2X_OUTER_OK)
+ *   now:    TSC ticks (the buckets' clock)
+ * Returns 0 to pass it on, else the drop reason: L2X_DP_DROP_EXC_RATE or
+ * L2X_DP_DROP_EXC_RATE_PEER. The worker, per packet (fwd.c).
+ */
+unsigned int l2x_fwd_exc_admit(struct l2x_dp *dp, const uint8_t *p,
+			       uint32_t len, const struct l2x_outer_info *oi,
+			       uint64_t now);
 
 /*
  * Make the running networks exactly want[0..n): a network whose name and

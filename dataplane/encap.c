@@ -426,6 +426,20 @@ int l2x_outer_tmpl_set_peer(struct l2x_outer_tmpl *t,
 	return 0;
 }
 
+rte_be32_t l2x_outer_tmpl_peer_ip(const struct l2x_outer_tmpl *t)
+{
+	const uint8_t *a =
+	    t->hdr + t->l3_off + offsetof(struct rte_ipv4_hdr, dst_addr);
+	rte_be32_t ip;
+	uint32_t s;
+
+	do {
+		s = seq_read_begin(&t->seq);
+		memcpy(&ip, a, sizeof(ip));
+	} while (unlikely(seq_read_retry(&t->seq, s)));
+	return ip;
+}
+
 void l2x_outer_tmpl_get_peer(const struct l2x_outer_tmpl *t,
 			     struct l2x_outer_peer *peer)
 {

@@ -238,6 +238,11 @@ int l2x_outer_tmpl_init(struct l2x_outer_tmpl *t,
 int l2x_outer_tmpl_set_peer(struct l2x_outer_tmpl *t,
 			    const struct l2x_outer_peer *peer);
 
+/* The peer address t currently sends to (network order), read
+ * consistently while the control thread may be changing it (the sequence
+ * counter, as l2x_outer_push). Any thread; the worker per packet. */
+rte_be32_t l2x_outer_tmpl_peer_ip(const struct l2x_outer_tmpl *t);
+
 /* The peer fields t currently sends to. Control thread. */
 void l2x_outer_tmpl_get_peer(const struct l2x_outer_tmpl *t,
 			     struct l2x_outer_peer *peer);

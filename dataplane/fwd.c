@@ -15,6 +15,7 @@
 #include <rte_arp.h>
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
+#include <rte_ip.h>
 #include <rte_lcore.h>
 #include <rte_pause.h>
 
@@ -374,12 +375,53 @@ static void lan_burst(struct l2x_dp *dp, const struct l2x_dp_nets *ns,
 	to_uplink(dp, b, enc, ne);
 }
 
-/* Hand a frame to the kernel (tap), within the exception rate. */
-static void to_tap(struct l2x_dp *dp, struct bin *b, struct rte_mbuf *m,
-		   struct rte_mbuf **tapq, unsigned int *nt, uint64_t now)
+/* From the peer: its configured address, or the one the outer template
+ * sends to (the installed SAs' peer, as SA_ADD and NAT following moved
+ * it). */
+static inline bool is_peer(const struct l2x_dp *dp, rte_be32_t ip)
 {
-	if (l2x_fdb_tb_take(&dp->exc_tb, now, 1) == 0) {
-		drop(dp, b, m, L2X_DP_DROP_EXC_RATE);
+	return ip != 0 && (ip == dp->peer_ip_cfg ||
+			   ip == l2x_outer_tmpl_peer_ip(&dp->outer));
+}
+
+/* Frames from the tunnel peer (IPv4 from its address; ARP from it or from
+ * the gateway) take their own bucket: a flood from anyone else, spoofed
+ * IKE_SA_INITs above all, cannot starve the peer's DPD and rekeys. */
+unsigned int l2x_fwd_exc_admit(struct l2x_dp *dp, const uint8_t *p,
+			       uint32_t len, const struct l2x_outer_info *oi,
+			       uint64_t now)
+{
+	const struct rte_ether_addr *sha;
+	rte_be32_t spa;
+	bool peer;
+
+	if (oi->ethertype == RTE_ETHER_TYPE_IPV4)
+		peer = is_peer(dp, oi->src_ip);
+	else
+		peer = oi->ethertype == RTE_ETHER_TYPE_ARP && !oi->tagged &&
+		       arp_sender(p, len, &spa, &sha) &&
+		       ((spa != 0 && spa == dp->gw_ip_cfg) || is_peer(dp, spa));
+	if (!peer)
+		return l2x_fdb_tb_take(&dp->exc_tb, now, 1)
+			   ? 0
+			   : L2X_DP_DROP_EXC_RATE;
+	if (l2x_fdb_tb_take(&dp->exc_peer_tb, now, 1) == 0)
+		return L2X_DP_DROP_EXC_RATE_PEER;
+	dp->st.cnt[L2X_DP_CNT_tap_peer]++;
+	return 0;
+}
+
+/* Hand a frame to the kernel (tap), within the exception rates. */
+static void to_tap(struct l2x_dp *dp, struct bin *b, struct rte_mbuf *m,
+		   const struct l2x_outer_info *oi, struct rte_mbuf **tapq,
+		   unsigned int *nt, uint64_t now)
+{
+	unsigned int why =
+	    l2x_fwd_exc_admit(dp, rte_pktmbuf_mtod(m, const uint8_t *),
+			      rte_pktmbuf_data_len(m), oi, now);
+
+	if (why) {
+		drop(dp, b, m, why);
 		return;
 	}
 	tapq[(*nt)++] = m;
@@ -520,7 +562,7 @@ static bool up_classify(struct l2x_dp *dp, struct bin *b, struct rte_mbuf **mp,
 	}
 	if (oi.cls != L2X_OUTER_ESP || oi.dst_ip != dp->local_ip || oi.tagged) {
 		/* ARP, ICMP, IKE, anything else: the kernel decides */
-		to_tap(dp, b, m, tapq, nt, now);
+		to_tap(dp, b, m, &oi, tapq, nt, now);
 		return false;
 	}
 	m->hash.fdir.lo = oi.src_ip;

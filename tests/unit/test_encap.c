@@ -1050,6 +1050,7 @@ static void test_outer_set_peer(void **state)
 			EXPECT(n, rte_is_same_ether_addr(&got.mac, &mac_b));
 			EXPECT_EQ(n, got.ip, UPLINK_B);
 			EXPECT_EQ(n, got.port, 4500);
+			EXPECT_EQ(n, l2x_outer_tmpl_peer_ip(&t), UPLINK_B);
 
 			m = l2x_test_mbuf(pay, sizeof(pay));
 			EXPECT_EQ(n, l2x_outer_push(m, &t), 0);
@@ -1060,6 +1061,7 @@ static void test_outer_set_peer(void **state)
 			EXPECT(n, rte_is_same_ether_addr(&got.mac, &mac_gw));
 			EXPECT_EQ(n, got.ip, NAT_B);
 			EXPECT_EQ(n, got.port, 61234);
+			EXPECT_EQ(n, l2x_outer_tmpl_peer_ip(&t), NAT_B);
 
 			m = l2x_test_mbuf(pay, sizeof(pay));
 			EXPECT_EQ(n, l2x_outer_push(m, &t), 0);

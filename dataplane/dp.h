@@ -337,6 +337,19 @@ void l2x_dp_teardown(struct l2x_dp *dp);
 int l2x_fwd_main(void *arg);
 
 /*
+ * Read and remove the 802.1Q tag of a LAN frame, inline in the data or
+ * stripped into the mbuf (RX_VLAN_STRIPPED: vlan_tci, the flags cleared
+ * here); PCP and DEI are ignored. Trunk port: the network index of the
+ * tag's VLAN; access port: 0 for an untagged frame. Otherwise a drop
+ * reason ORed with L2X_FWD_DROP_BIT: CHAINED, SHORT, TAGGED (access),
+ * NO_NETWORK (access, none configured), UNTAGGED or UNKNOWN_VLAN (trunk).
+ * The worker, per packet (fwd.c).
+ */
+#define L2X_FWD_DROP_BIT 0x10000u
+uint32_t l2x_fwd_lan_classify(const struct l2x_dp *dp,
+			      const struct l2x_dp_nets *ns, struct rte_mbuf *m);
+
+/*
  * May an uplink frame go to the kernel (the exception path) now? Frames
  * from the tunnel peer take their own token bucket (exc_peer_tb), all
  * others the shared one (exc_tb), so that a flood from spoofed addresses

@@ -199,11 +199,8 @@ static unsigned int gw_filter(struct l2x_dp *dp, struct bin *b,
 	return k;
 }
 
-/* Read and remove the 802.1Q tag of a LAN frame; returns the network
- * index, or a drop reason with the top bit set. */
-#define L2X_FWD_DROP_BIT 0x10000u
-static uint32_t lan_classify(const struct l2x_dp *dp,
-			     const struct l2x_dp_nets *ns, struct rte_mbuf *m)
+uint32_t l2x_fwd_lan_classify(const struct l2x_dp *dp,
+			      const struct l2x_dp_nets *ns, struct rte_mbuf *m)
 {
 	bool tagged = false;
 	uint16_t vid = 0;
@@ -353,7 +350,7 @@ static void lan_burst(struct l2x_dp *dp, const struct l2x_dp_nets *ns,
 
 	dp->st.cnt[L2X_DP_CNT_rx_lan] += n;
 	for (unsigned int i = 0; i < n; i++) {
-		uint32_t r = lan_classify(dp, ns, m[i]);
+		uint32_t r = l2x_fwd_lan_classify(dp, ns, m[i]);
 
 		if (r & L2X_FWD_DROP_BIT) {
 			drop(dp, b, m[i], r & ~L2X_FWD_DROP_BIT);

@@ -38,10 +38,11 @@
 #    what was sent; not one ping is lost, and reassembly still works
 #    after them;
 # Part 3 (A's LAN port on net_pcap, rx_iface_in=lan0,tx_iface=lan0):
-# libpcap hands frames over with their 802.1Q tag back in the data, where
-# af_packet's DPDK driver puts it in the mbuf (RX_VLAN_STRIPPED); so this
-# is the dataplane's inline-tag path (fwd.c, lan_classify): a frame it
-# could not classify there would be dropped as untagged.
+# libpcap hands frames over with their 802.1Q tag back in the data, and
+# DPDK's pcap driver never sets RX_VLAN_STRIPPED; so this is the
+# dataplane's inline-tag path (fwd.c, l2x_fwd_lan_classify; both paths
+# are unit tested in test_fwd.c): a frame it could not classify there
+# would be dropped as untagged.
 #  - VMs on VLAN 100 and VLAN 200 reach the far site both ways, and a
 #    9000-byte ping crosses from a100;
 #  - A dropped no LAN frame as untagged or of an unknown VLAN.

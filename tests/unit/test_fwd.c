@@ -7,6 +7,10 @@
  * a flood from anyone else cannot starve them; each bucket's drops have
  * their own reason (exception_rate, exception_rate_peer).
  *
+ * And l2x_fwd_lan_classify(): the 802.1Q tag of a LAN frame inline in the
+ * data (what a pcap port gives) or stripped into the mbuf (RX_VLAN_STRIPPED)
+ * leads to the same network; the drops of a trunk and an access port.
+ *
  * Each test builds a dataplane context without ports or worker: a zeroed
  * struct l2x_dp with the addresses, an outer template and the two token
  * buckets at L2X_DP_EXC_PPS / L2X_DP_EXC_PEER_PPS on a clock of 1 MHz
@@ -311,6 +315,141 @@ static void test_drop_names(void **state)
 	assert_string_equal(l2x_dp_cnt_key[L2X_DP_CNT_tap_peer], "tap_peer");
 }
 
+/* ---- LAN classification: the 802.1Q tag inline or stripped ------------ */
+
+#define MAC_DST 0x02, 0, 0, 0, 0x0a, 0x01
+#define MAC_SRC 0x02, 0, 0, 0, 0x0b, 0x01
+
+static struct l2x_dp_nets nets; /* large: not on the stack */
+
+/* Networks: VLAN 100 -> index 0, VLAN 200 -> index 1 (n = 2). */
+static void nets_init(void)
+{
+	memset(&nets, 0, sizeof(nets));
+	nets.n = 2;
+	for (unsigned int v = 0; v < 4096; v++)
+		nets.vlan2net[v] = L2X_DP_NO_NET;
+	nets.vlan2net[100] = 0;
+	nets.vlan2net[200] = 1;
+}
+
+/* A 64-byte frame, with an inline tag TCI (PCP/DEI/VID) when tagged. */
+static struct rte_mbuf *lan_frame(bool tagged, uint16_t tci)
+{
+	uint8_t f[64] = {MAC_DST, MAC_SRC};
+	size_t k = 12;
+
+	if (tagged) {
+		f[k++] = 0x81;
+		f[k++] = 0x00;
+		f[k++] = (uint8_t)(tci >> 8);
+		f[k++] = (uint8_t)tci;
+	}
+	f[k++] = 0x08; /* IPv4 */
+	f[k++] = 0x00;
+	for (; k < sizeof(f); k++)
+		f[k] = (uint8_t)k;
+	return l2x_test_mbuf(f, sizeof(f));
+}
+
+/* The frame after classification is the untagged one: MACs, then IPv4. */
+static void assert_untagged(struct rte_mbuf *m, size_t len)
+{
+	static const uint8_t macs[] = {MAC_DST, MAC_SRC, 0x08, 0x00};
+
+	assert_int_equal(rte_pktmbuf_data_len(m), len);
+	assert_memory_equal(rte_pktmbuf_mtod(m, uint8_t *), macs, sizeof(macs));
+}
+
+static uint32_t classify(struct rte_mbuf *m)
+{
+	return l2x_fwd_lan_classify(&dp, &nets, m);
+}
+
+static void test_lan_trunk(void **state)
+{
+	struct rte_mbuf *m;
+
+	(void)state;
+	memset(&dp, 0, sizeof(dp));
+	dp.trunk = true;
+	nets_init();
+
+	/* inline tag: the network, the tag removed; PCP/DEI ignored */
+	m = lan_frame(true, 100);
+	assert_int_equal(classify(m), 0);
+	assert_untagged(m, 60);
+	rte_pktmbuf_free(m);
+	m = lan_frame(true, 0xf000 | 200);
+	assert_int_equal(classify(m), 1);
+	assert_untagged(m, 60);
+	rte_pktmbuf_free(m);
+
+	/* stripped into the mbuf: the network, the flags cleared, the data
+	 * untouched */
+	m = lan_frame(false, 0);
+	m->ol_flags |= RTE_MBUF_F_RX_VLAN | RTE_MBUF_F_RX_VLAN_STRIPPED;
+	m->vlan_tci = 0xa000 | 200;
+	assert_int_equal(classify(m), 1);
+	assert_false(m->ol_flags &
+		     (RTE_MBUF_F_RX_VLAN | RTE_MBUF_F_RX_VLAN_STRIPPED));
+	assert_untagged(m, 64);
+	rte_pktmbuf_free(m);
+
+	/* an unknown VLAN, either way; an untagged frame */
+	m = lan_frame(true, 300);
+	assert_int_equal(classify(m),
+			 L2X_FWD_DROP_BIT | L2X_DP_DROP_UNKNOWN_VLAN);
+	rte_pktmbuf_free(m);
+	m = lan_frame(false, 0);
+	m->ol_flags |= RTE_MBUF_F_RX_VLAN | RTE_MBUF_F_RX_VLAN_STRIPPED;
+	m->vlan_tci = 4095;
+	assert_int_equal(classify(m),
+			 L2X_FWD_DROP_BIT | L2X_DP_DROP_UNKNOWN_VLAN);
+	rte_pktmbuf_free(m);
+	m = lan_frame(false, 0);
+	assert_int_equal(classify(m), L2X_FWD_DROP_BIT | L2X_DP_DROP_UNTAGGED);
+	rte_pktmbuf_free(m);
+
+	/* too short: no Ethernet header; a tag cut short */
+	m = lan_frame(true, 100);
+	rte_pktmbuf_trim(m, 64 - 13);
+	assert_int_equal(classify(m), L2X_FWD_DROP_BIT | L2X_DP_DROP_SHORT);
+	rte_pktmbuf_free(m);
+	m = lan_frame(true, 100);
+	rte_pktmbuf_trim(m, 64 - 16);
+	assert_int_equal(classify(m), L2X_FWD_DROP_BIT | L2X_DP_DROP_SHORT);
+	rte_pktmbuf_free(m);
+}
+
+static void test_lan_access(void **state)
+{
+	struct rte_mbuf *m;
+
+	(void)state;
+	memset(&dp, 0, sizeof(dp));
+	dp.trunk = false;
+	nets_init();
+
+	m = lan_frame(false, 0);
+	assert_int_equal(classify(m), 0);
+	assert_untagged(m, 64);
+	rte_pktmbuf_free(m);
+	m = lan_frame(true, 100);
+	assert_int_equal(classify(m), L2X_FWD_DROP_BIT | L2X_DP_DROP_TAGGED);
+	rte_pktmbuf_free(m);
+	m = lan_frame(false, 0);
+	m->ol_flags |= RTE_MBUF_F_RX_VLAN | RTE_MBUF_F_RX_VLAN_STRIPPED;
+	m->vlan_tci = 100;
+	assert_int_equal(classify(m), L2X_FWD_DROP_BIT | L2X_DP_DROP_TAGGED);
+	rte_pktmbuf_free(m);
+	nets.n = 0;
+	m = lan_frame(false, 0);
+	assert_int_equal(classify(m),
+			 L2X_FWD_DROP_BIT | L2X_DP_DROP_NO_NETWORK);
+	rte_pktmbuf_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -318,6 +457,9 @@ int main(void)
 	    cmocka_unit_test(test_flood_spares_peer),
 	    cmocka_unit_test(test_peer_over_rate),
 	    cmocka_unit_test(test_drop_names),
+	    cmocka_unit_test(test_lan_trunk),
+	    cmocka_unit_test(test_lan_access),
 	};
-	return cmocka_run_group_tests_name("fwd", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("fwd", tests, l2x_testenv_up,
+					   l2x_testenv_down);
 }

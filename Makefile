@@ -42,7 +42,9 @@ FAST_DENY := malloc calloc realloc free rte_malloc rte_zmalloc rte_free \
 # Named exception: __rte_panic is reached only through RTE_VERIFY in the
 # inline mempool ops lookup behind rte_pktmbuf_alloc/free (rte_mempool.h),
 # which fires only on a corrupt mempool ops index, never on packet input.
-UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
+# test_ike_*.c embed libcharon: built apart (below, "IKE unit tests").
+UNIT_SRCS  := $(sort $(filter-out tests/unit/test_ike_%.c, \
+	$(wildcard tests/unit/test_*.c)))
 UNIT_SUPP  := tests/unit/testenv.c
 FUZZ_SRCS  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SUPP  := tests/fuzz/fuzzenv.c
@@ -151,12 +153,69 @@ $(BUILD)/san/bin/%: $(BUILD)/san/tests/unit/%.o \
 	@echo "  LD   $@"
 	$(Q)$(CC) $(SAN) $^ -o $@ -lcmocka $(LIBS_L2X)
 
-unit: $(UNIT_BIN)
-	@sh tools/run-unit.sh plain $(UNIT_BIN)
-unit-san: $(UNIT_BIN_SAN)
-	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+# IKE unit tests: ipsec/ike_*.c with libstrongswan and libcharon in the
+# test process (tests/unit/ike_testenv.h). Compiled like the l2x-ike
+# objects (strongSwan headers, its config.h) and linked like l2x-ike:
+# SWAN_LIBS and LIBS_IKE, never LIBS_L2X (-lbsd's SHA1Update, above).
+# They need the strongSwan source ($(SWAN_STAMP)); when it cannot be
+# fetched (no Debian archive) they are skipped with the reason, as the
+# IKE integration tests skip (exit 77): ike-unit-fetch records the
+# outcome, and `unit`/`unit-san` build them by a sub-make only when the
+# source is there.
+IKE_UNIT_SRCS := $(sort $(wildcard tests/unit/test_ike_*.c))
+IKE_UNIT_SUPP := tests/unit/ike_testenv.c
+IKE_UNIT_LIB  := $(filter-out ipsec/ike_main.c,$(IKE_SRCS))
+IKE_UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/plain/bin/%,$(IKE_UNIT_SRCS))
+IKE_UNIT_BIN_SAN := $(patsubst tests/unit/%.c,$(BUILD)/san/bin/%,$(IKE_UNIT_SRCS))
+IKE_UNIT_SKIP := $(BUILD)/ike-unit.skip
+# test_ike_creds watches what l2x's code frees for unwiped secrets.
+IKE_UNIT_WRAP = $(if $(filter test_ike_creds,$(notdir $@)),-Xlinker --wrap=free)
+$(call obj,plain,$(IKE_UNIT_SRCS) $(IKE_UNIT_SUPP)): $(BUILD)/plain/%.o: %.c \
+		$(SWAN_STAMP) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@echo "  CC   $@"
+	$(Q)$(CC) $(CPPFLAGS_L2X) $(SWAN_CFLAGS) $(CFLAGS_L2X) -c $< -o $@
+$(call obj,san,$(IKE_UNIT_SRCS) $(IKE_UNIT_SUPP) $(IKE_UNIT_LIB)): \
+		$(BUILD)/san/%.o: %.c $(SWAN_STAMP) | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@echo "  CC   $@"
+	$(Q)$(CC) $(CPPFLAGS_L2X) $(SWAN_CFLAGS) $(CFLAGS_L2X) -O1 $(SAN) \
+		-c $< -o $@
+$(IKE_UNIT_BIN): $(BUILD)/plain/bin/%: $(BUILD)/plain/tests/unit/%.o \
+		$(call obj,plain,$(IKE_UNIT_SUPP) $(IKE_UNIT_LIB)) \
+		$(BUILD)/plain/libl2x.a
+	@mkdir -p $(@D)
+	@echo "  LD   $@"
+	$(Q)$(CC) $^ -o $@ $(IKE_UNIT_WRAP) -lcmocka $(SWAN_LIBS) \
+		-Wl,--as-needed $(LIBS_IKE)
+$(IKE_UNIT_BIN_SAN): $(BUILD)/san/bin/%: $(BUILD)/san/tests/unit/%.o \
+		$(call obj,san,$(IKE_UNIT_SUPP) $(IKE_UNIT_LIB)) \
+		$(BUILD)/san/libl2x.a
+	@mkdir -p $(@D)
+	@echo "  LD   $@"
+	$(Q)$(CC) $(SAN) $^ -o $@ $(IKE_UNIT_WRAP) -lcmocka $(SWAN_LIBS) \
+		-Wl,--as-needed $(LIBS_IKE)
+.PHONY: ike-unit-fetch
+ike-unit-fetch: | $(DEPS_STAMP)
+	@rm -f $(IKE_UNIT_SKIP); \
+	 $(MAKE) --no-print-directory $(SWAN_STAMP) >$(IKE_UNIT_SKIP).log 2>&1 || \
+	 echo "the strongSwan source could not be fetched: $$(grep \
+	 'strongswan-src:' $(IKE_UNIT_SKIP).log | tail -n 1)" >$(IKE_UNIT_SKIP)
+# ike_unit FLAVOUR BINS: shell words that build BINS and set $$ike to them,
+# or print why they are skipped and leave $$ike empty.
+ike_unit = ike=""; if [ -f $(IKE_UNIT_SKIP) ]; then \
+	echo "SKIP: $(notdir $2) ($1): $$(cat $(IKE_UNIT_SKIP))"; \
+	else $(MAKE) --no-print-directory $2 || exit 1; ike="$2"; fi
+
+unit: $(UNIT_BIN) ike-unit-fetch
+	@$(call ike_unit,plain,$(IKE_UNIT_BIN)); \
+	 sh tools/run-unit.sh plain $(UNIT_BIN) $$ike
+unit-san: $(UNIT_BIN_SAN) ike-unit-fetch
+	@$(call ike_unit,sanitized,$(IKE_UNIT_BIN_SAN)); \
+	 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/unit/lsan-ike.supp \
 	 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	 sh tools/run-unit.sh sanitized $(UNIT_BIN_SAN)
+	 sh tools/run-unit.sh sanitized $(UNIT_BIN_SAN) $$ike
 
 # --- integration: real processes in network namespaces (root) ------------
 INTEG_TESTS := $(sort $(wildcard tests/integration/*_test.sh))

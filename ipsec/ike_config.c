@@ -676,9 +676,13 @@ int l2x_ike_config_apply(struct l2x_ike_config *ic,
 	int rc;
 
 	params_from(cfg, &p);
-	if (p.n_esp == 0 || p.n_esp > L2X_CONFIG_ESP_MAX)
+	if (p.n_esp == 0)
 		return fail(err, errlen, -EINVAL,
 			    "%s: peer.esp_proposals: none given", source);
+	if (p.n_esp > L2X_CONFIG_ESP_MAX)
+		return fail(err, errlen, -EINVAL,
+			    "%s: peer.esp_proposals: %u given, at most %d",
+			    source, p.n_esp, L2X_CONFIG_ESP_MAX);
 	for (uint32_t i = 0; i < p.n_esp; i++) {
 		if (p.esp[i] != L2X_CONFIG_ALG_AES256GCM16 &&
 		    p.esp[i] != L2X_CONFIG_ALG_CHACHA20POLY1305)

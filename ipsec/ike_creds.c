@@ -43,7 +43,9 @@ static int read_secret(const char *field, const char *path, chunk_t *out,
 	int fd, rc = 0, e;
 
 	*out = chunk_empty;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO put there must not hang us in open(); the
+	 * fstat below refuses it as not a regular file */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		e = errno;
 		return fail(err, errlen, -e, "%s: %s: cannot open: %s", field,
@@ -245,6 +247,20 @@ static certificate_t *load_x509(const char *path)
 				  BUILD_FROM_FILE, path, BUILD_END);
 }
 
+/* A certificate file we cannot read at all: -errno, as for the other
+ * files (ike_creds.h), not strongSwan's "cannot parse". */
+static int unreadable(const char *field, const char *path, char *err,
+		      size_t errlen)
+{
+	int e;
+
+	if (access(path, R_OK) == 0)
+		return 0;
+	e = errno;
+	return fail(err, errlen, -e, "%s: %s: cannot open: %s", field, path,
+		    strerror(e));
+}
+
 static bool key_matches(certificate_t *cert, private_key_t *key)
 {
 	public_key_t *cpub = cert->get_public_key(cert);
@@ -277,6 +293,11 @@ static int load_cert(const struct l2x_config *cfg, struct l2x_ike_creds *c,
 	chunk_t blob;
 	int rc;
 
+	rc = unreadable("peer.auth.cert", a->cert, err, errlen);
+	if (rc == 0)
+		rc = unreadable("peer.auth.ca", a->ca, err, errlen);
+	if (rc != 0)
+		return rc;
 	c->cert = load_x509(a->cert);
 	if (c->cert == NULL)
 		return fail(err, errlen, -EINVAL,

@@ -1007,6 +1007,33 @@ size_t l2x_ctlmsg_text_chunk(const char *text, size_t len)
 	return cut;
 }
 
+int l2x_ctlmsg_show_reply_each(
+    enum l2x_ctl_show what, uint32_t req_id, const char *text, size_t len,
+    int (*emit)(void *ctx, const struct l2x_ctlmsg *m), void *ctx)
+{
+	size_t off = 0;
+	int rc;
+
+	do {
+		struct l2x_ctlmsg r = {.type = L2X_CTL_MSG_SHOW_REPLY,
+				       .req_id = req_id};
+		size_t k =
+		    len ? l2x_ctlmsg_text_chunk(text + off, len - off) : 0;
+
+		if (k == 0 && off < len)
+			return -1; /* cannot make progress: never loop */
+		r.u.show_reply.what = what;
+		r.u.show_reply.text =
+		    off ? text + off : text; /* NULL if empty */
+		r.u.show_reply.text_len = k;
+		off += k;
+		if (off < len)
+			r.flags = L2X_CTL_F_MORE;
+		rc = emit(ctx, &r);
+	} while (rc == 0 && off < len);
+	return rc;
+}
+
 const char *l2x_ctl_err_str(enum l2x_ctl_err err)
 {
 	static const char *const str[] = {

@@ -632,6 +632,19 @@ void l2x_ctlmsg_wipe(struct l2x_ctlmsg *m);
  */
 size_t l2x_ctlmsg_text_chunk(const char *text, size_t len);
 
+/*
+ * The SHOW_REPLY messages of one answer: text (len bytes of well-formed
+ * UTF-8; an empty text is one empty reply) cut by l2x_ctlmsg_text_chunk(),
+ * each with what and req_id, L2X_CTL_F_MORE on all but the last, handed in
+ * order to emit(ctx, m), which sends it (the codec itself never touches a
+ * socket). Stops at the first emit that returns nonzero.
+ * Returns 0, that value, or -1 when the text cannot be cut (a chunk would
+ * be empty: not UTF-8).
+ */
+int l2x_ctlmsg_show_reply_each(
+    enum l2x_ctl_show what, uint32_t req_id, const char *text, size_t len,
+    int (*emit)(void *ctx, const struct l2x_ctlmsg *m), void *ctx);
+
 /* The sentence for a reason ("not an l2x control message"). Never NULL. */
 const char *l2x_ctl_err_str(enum l2x_ctl_err err);
 /* "sa_add", "show_reply", ...; "unknown" for other values. Never NULL. */

@@ -115,12 +115,23 @@ static int send_ok(struct l2x_ctl *c, int fd, uint32_t req_id)
 	return send_msg(c, fd, &r);
 }
 
+struct show_to {
+	struct l2x_ctl *c;
+	int fd;
+};
+
+static int emit_show(void *ctx, const struct l2x_ctlmsg *m)
+{
+	const struct show_to *t = ctx;
+
+	return send_msg(t->c, t->fd, m);
+}
+
 static int do_show(struct l2x_ctl *c, int fd, struct l2x_dp *dp,
 		   const struct l2x_ctlmsg *m)
 {
 	struct l2x_json j = {0};
 	char err[L2X_CTL_TEXT_LEN];
-	size_t off = 0;
 	int rc = l2x_ctl_show(dp, &m->u.show, &j, err, sizeof(err));
 
 	if (rc == 0 && j.oom)
@@ -129,21 +140,8 @@ static int do_show(struct l2x_ctl *c, int fd, struct l2x_dp *dp,
 		free(j.p);
 		return send_error(c, fd, m->req_id, rc, err);
 	}
-	do {
-		struct l2x_ctlmsg r = {.type = L2X_CTL_MSG_SHOW_REPLY,
-				       .req_id = m->req_id};
-		size_t k = l2x_ctlmsg_text_chunk(j.p + off, j.len - off);
-
-		r.u.show_reply.what = m->u.show.what;
-		r.u.show_reply.text = j.p + off;
-		r.u.show_reply.text_len = k;
-		off += k;
-		if (off < j.len)
-			r.flags = L2X_CTL_F_MORE;
-		rc = send_msg(c, fd, &r);
-		if (k == 0 && off < j.len)
-			rc = -1; /* cannot make progress: never loop */
-	} while (rc == 0 && off < j.len);
+	rc = l2x_ctlmsg_show_reply_each(m->u.show.what, m->req_id, j.p, j.len,
+					emit_show, &(struct show_to){c, fd});
 	free(j.p);
 	return rc;
 }

@@ -422,11 +422,22 @@ static int send_error(struct l2x_ike_status *st, int fd, uint32_t req_id,
 	return send_msg(st, fd, &r);
 }
 
+struct show_to {
+	struct l2x_ike_status *st;
+	int fd;
+};
+
+static int emit_show(void *ctx, const struct l2x_ctlmsg *m)
+{
+	const struct show_to *t = ctx;
+
+	return send_msg(t->st, t->fd, m);
+}
+
 static int answer_show(struct l2x_ike_status *st, int fd, uint32_t req_id)
 {
 	struct l2x_json j = {0};
-	size_t off = 0;
-	int rc = 0;
+	int rc;
 
 	table(st, &j);
 	if (j.oom) {
@@ -434,18 +445,8 @@ static int answer_show(struct l2x_ike_status *st, int fd, uint32_t req_id)
 		return send_error(st, fd, req_id, ENOMEM,
 				  "l2x-ike: out of memory for the table");
 	}
-	do {
-		struct l2x_ctlmsg r = {.type = L2X_CTL_MSG_SHOW_REPLY,
-				       .req_id = req_id};
-		size_t n = l2x_ctlmsg_text_chunk(j.p + off, j.len - off);
-
-		r.flags = off + n < j.len ? L2X_CTL_F_MORE : 0;
-		r.u.show_reply.what = L2X_CTL_SHOW_IKE;
-		r.u.show_reply.text = j.p + off;
-		r.u.show_reply.text_len = n;
-		rc = send_msg(st, fd, &r);
-		off += n;
-	} while (rc == 0 && off < j.len);
+	rc = l2x_ctlmsg_show_reply_each(L2X_CTL_SHOW_IKE, req_id, j.p, j.len,
+					emit_show, &(struct show_to){st, fd});
 	free(j.p);
 	return rc;
 }

@@ -726,6 +726,82 @@ static void test_spi_messages(void **state)
 			 HDR + sizeof(struct l2x_ctl_w_sa_update));
 }
 
+/* What l2x_ctlmsg_show_reply_each hands to emit: the messages, each
+ * built and parsed back, their text joined. */
+static struct {
+	unsigned int n, stop_at;
+	uint16_t flags[8];
+	char text[3 * L2X_CTL_SHOW_TEXT_MAX];
+	size_t len;
+} em;
+
+static int emit(void *ctx, const struct l2x_ctlmsg *m)
+{
+	static uint8_t buf[L2X_CTL_MSG_MAX];
+	struct l2x_ctlmsg out;
+	ssize_t n = l2x_ctlmsg_build(m, buf, sizeof(buf));
+
+	(void)ctx;
+	assert_true(n > 0);
+	assert_int_equal(l2x_ctlmsg_parse(buf, (size_t)n, &out),
+			 L2X_CTL_ERR_OK);
+	assert_int_equal(out.type, L2X_CTL_MSG_SHOW_REPLY);
+	assert_int_equal(out.req_id, 77);
+	assert_int_equal(out.u.show_reply.what, L2X_CTL_SHOW_MACS);
+	assert_true(em.n < 8);
+	em.flags[em.n++] = out.flags;
+	memcpy(em.text + em.len, out.u.show_reply.text,
+	       out.u.show_reply.text_len);
+	em.len += out.u.show_reply.text_len;
+	return em.n == em.stop_at ? 7 : 0;
+}
+
+static int each(const char *text, size_t len, unsigned int stop_at)
+{
+	memset(&em, 0, sizeof(em));
+	em.stop_at = stop_at;
+	return l2x_ctlmsg_show_reply_each(L2X_CTL_SHOW_MACS, 77, text, len,
+					  emit, NULL);
+}
+
+/* A SHOW answer in SHOW_REPLY chunks: MORE on all but the last, the text
+ * whole and cut only between characters, emit's error stops it. */
+static void test_show_reply_each(void **state)
+{
+	static char big[2 * L2X_CTL_SHOW_TEXT_MAX + 10];
+	(void)state;
+
+	assert_int_equal(each("[]", 2, 0), 0);
+	assert_int_equal(em.n, 1);
+	assert_int_equal(em.flags[0], 0);
+	assert_memory_equal(em.text, "[]", 2);
+
+	assert_int_equal(each(NULL, 0, 0), 0); /* empty: one empty reply */
+	assert_int_equal(em.n, 1);
+	assert_int_equal(em.len, 0);
+
+	/* three chunks; a 2-byte character across the first cut stays whole */
+	memset(big, 'x', sizeof(big));
+	big[L2X_CTL_SHOW_TEXT_MAX - 1] = (char)0xc3;
+	big[L2X_CTL_SHOW_TEXT_MAX] = (char)0xa9;
+	assert_int_equal(each(big, sizeof(big), 0), 0);
+	assert_int_equal(em.n, 3);
+	assert_int_equal(em.flags[0], L2X_CTL_F_MORE);
+	assert_int_equal(em.flags[1], L2X_CTL_F_MORE);
+	assert_int_equal(em.flags[2], 0);
+	assert_int_equal(em.len, sizeof(big));
+	assert_memory_equal(em.text, big, sizeof(big));
+
+	/* emit fails on the second: stop there, its value back */
+	assert_int_equal(each(big, sizeof(big), 2), 7);
+	assert_int_equal(em.n, 2);
+
+	/* no character boundary within a chunk: refused, nothing loops */
+	memset(big, 0x80, sizeof(big));
+	assert_int_equal(each(big, sizeof(big), 0), -1);
+	assert_int_equal(em.n, 0);
+}
+
 /* PEER_QUERY (empty body) and PEER (8 bytes): the known bytes, the body
  * size, and the peer refused unless unicast with a port, reserved bytes
  * zero. */
@@ -1643,6 +1719,7 @@ int main(void)
 	    cmocka_unit_test(test_known_bytes),
 	    cmocka_unit_test(test_spi_messages),
 	    cmocka_unit_test(test_peer_messages),
+	    cmocka_unit_test(test_show_reply_each),
 	    cmocka_unit_test(test_every_truncation),
 	    cmocka_unit_test(test_trailing_bytes),
 	    cmocka_unit_test(test_header_faults),

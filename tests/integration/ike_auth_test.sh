@@ -53,7 +53,8 @@ NSS=()
 
 A_ADDR=198.18.1.2
 B_ADDR=198.18.1.3
-CHARON=/usr/lib/ipsec/charon
+# shellcheck source=tests/integration/lib/stockcharon.sh
+. "$ROOT/tests/integration/lib/stockcharon.sh"
 PY=${PYTHON:-/usr/bin/python3}
 FAKEDP=$ROOT/tests/integration/lib/fakedp.py
 
@@ -259,28 +260,7 @@ start_b() {
 	local run=$1 auth=$2 start=$3 secret=${4:-} lsec rsec
 	mkdir -p "$run/swanctl/x509" "$run/swanctl/x509ca" \
 		"$run/swanctl/private"
-	cat >"$run/b.conf" <<EOF
-charon {
-	load = random nonce aes sha1 sha2 hmac kdf gmp curve25519 chapoly gcm pem pkcs1 pkcs8 x509 pubkey revocation constraints kernel-libipsec kernel-netlink socket-default vici
-	# receiver, sender, scheduler, watcher, libipsec's two processors and
-	# its TUN reader each hold a thread for good: with 8, vici starves.
-	threads = 16
-	install_routes = no
-	install_virtual_ip = no
-	filelog {
-		test {
-			path = $run/charon.log
-			default = 4
-			flush_line = yes
-		}
-	}
-	plugins {
-		vici {
-			socket = unix://$run/b.vici
-		}
-	}
-}
-EOF
+	stock_charon_conf "$run/b.conf" "$run/charon.log" 4 "$run/b.vici"
 	if [ "$auth" = cert ]; then
 		cp "$TMP/pki/b.crt" "$run/swanctl/x509/"
 		cp "$TMP/pki/ca.crt" "$run/swanctl/x509ca/"
@@ -327,27 +307,12 @@ secrets {
 	}
 }
 EOF
-	# shellcheck disable=SC2016 # expanded by the inner sh
-	ip netns exec "${P}b" sh -c 'mount -t tmpfs tmpfs /run &&
-		exec env STRONGSWAN_CONF="$1" "$2"' sh "$run/b.conf" \
-		"$CHARON" >"$run/charon.err" 2>&1 &
-	B_PID=$!
+	stock_charon_start "${P}b" "$run/b.conf" "$run/b.vici" \
+		"$run/swanctl" "$run/charon.err"
+	local rc=$?
+	B_PID=$STOCK_PID
 	PIDS+=("$B_PID")
-	for _ in $(seq 50); do
-		[ -S "$run/b.vici" ] && break
-		kill -0 "$B_PID" 2>/dev/null || break
-		sleep 0.2
-	done
-	[ -S "$run/b.vici" ] || {
-		echo "stock charon did not start"
-		cat "$run/charon.err"
-		return 1
-	}
-	SWANCTL_DIR="$run/swanctl" timeout 10 swanctl --load-all \
-		--uri "unix://$run/b.vici" >"$run/swanctl.out" 2>&1 || {
-		cat "$run/swanctl.out"
-		return 1
-	}
+	return $rc
 }
 
 stop_run() {

@@ -46,7 +46,8 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 . "$ROOT/tests/integration/lib/checks.sh"
 checks_setup "l2xio$$"
 
-CHARON=/usr/lib/ipsec/charon
+# shellcheck source=tests/integration/lib/stockcharon.sh
+. "$ROOT/tests/integration/lib/stockcharon.sh"
 [ -x "$CHARON" ] || skip "$CHARON is not installed (strongswan-charon)"
 [ -f /usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so ] ||
 	skip "kernel-libipsec is not installed (libcharon-extra-plugins)"
@@ -102,25 +103,7 @@ ip -n "$B" link set b100 mtu "$B_MTU" master br100 up
 # b_config ALG: strongswan.conf and swanctl.conf for B (responder).
 b_config() {
 	mkdir -p "$TMP/swanctl"
-	cat >"$TMP/stb.conf" <<EOF
-charon {
-	load = random nonce aes sha1 sha2 hmac kdf gmp curve25519 chapoly gcm pem pkcs1 pkcs8 x509 pubkey revocation constraints kernel-libipsec kernel-netlink socket-default vici
-	# vici starves with 8 threads or fewer (libipsec holds three).
-	threads = 16
-	filelog {
-		test {
-			path = $TMP/charon.log
-			default = 2
-			flush_line = yes
-		}
-	}
-	plugins {
-		vici {
-			socket = unix://$TMP/stb.vici
-		}
-	}
-}
-EOF
+	stock_charon_conf "$TMP/stb.conf" "$TMP/charon.log" 2 "$TMP/stb.vici"
 	cat >"$TMP/swanctl/swanctl.conf" <<EOF
 connections {
 	l2x {
@@ -158,29 +141,13 @@ secrets {
 EOF
 }
 
-b_start() { # charon in stb (a tmpfs on /run for its pid file), swanctl
+b_start() { # charon in stb, its configuration loaded (lib/stockcharon.sh)
 	: >"$TMP/charon.log"
-	rm -f "$TMP/stb.vici"
-	# shellcheck disable=SC2016 # expanded by the inner sh
-	ip netns exec "$B" sh -c 'mount -t tmpfs tmpfs /run &&
-		exec env STRONGSWAN_CONF="$1" "$2"' sh "$TMP/stb.conf" \
-		"$CHARON" >>"$TMP/charon.err" 2>&1 &
-	CHARON_PID=$!
-	for _ in $(seq 50); do
-		[ -S "$TMP/stb.vici" ] && break
-		kill -0 "$CHARON_PID" 2>/dev/null || break
-		sleep 0.2
-	done
-	[ -S "$TMP/stb.vici" ] || {
-		echo "stock charon did not start"
-		tail -5 "$TMP/charon.err"
-		return 1
-	}
-	SWANCTL_DIR="$TMP/swanctl" timeout 10 swanctl --load-all \
-		--uri "unix://$TMP/stb.vici" >"$TMP/swanctl.out" 2>&1 || {
-		cat "$TMP/swanctl.out"
-		return 1
-	}
+	stock_charon_start "$B" "$TMP/stb.conf" "$TMP/stb.vici" \
+		"$TMP/swanctl" "$TMP/charon.err"
+	local rc=$?
+	CHARON_PID=$STOCK_PID
+	return $rc
 }
 
 b_stop() {

@@ -63,19 +63,6 @@ struct l2x_ike_config {
 	bool started;
 };
 
-__attribute__((format(printf, 4, 5))) static int
-fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
-
 static void params_from(const struct l2x_config *cfg, struct ike_params *p)
 {
 	const struct l2x_config_peer *pe = &cfg->peer;
@@ -185,11 +172,12 @@ static int proposal_available(proposal_t *prop, const char *text,
 		while (rc == 0 && e->enumerate(e, &alg, &ks)) {
 			if (transform_available(types[i], alg))
 				continue;
-			rc = fail(err, errlen, -EINVAL,
-				  "%s: peer.ike_proposals: '%s': %s is not "
-				  "provided by any loaded strongSwan plugin%s",
-				  source, text, transform_name(types[i], alg),
-				  transform_hint(types[i], alg));
+			rc = l2x_ike_errf(
+			    err, errlen, -EINVAL,
+			    "%s: peer.ike_proposals: '%s': %s is not "
+			    "provided by any loaded strongSwan plugin%s",
+			    source, text, transform_name(types[i], alg),
+			    transform_hint(types[i], alg));
 		}
 		e->destroy(e);
 		if (rc != 0)
@@ -212,12 +200,13 @@ static int add_ike_proposals(ike_cfg_t *ike, const char *proposals,
 		proposal_t *prop = proposal_create_from_string(PROTO_IKE, one);
 
 		if (prop == NULL) {
-			rc = fail(err, errlen, -EINVAL,
-				  "%s: peer.ike_proposals: '%s' is not a "
-				  "valid IKE proposal (an AEAD or encryption "
-				  "+ integrity, a PRF and a key exchange "
-				  "method, joined by '-')",
-				  source, one);
+			rc = l2x_ike_errf(
+			    err, errlen, -EINVAL,
+			    "%s: peer.ike_proposals: '%s' is not a "
+			    "valid IKE proposal (an AEAD or encryption "
+			    "+ integrity, a PRF and a key exchange "
+			    "method, joined by '-')",
+			    source, one);
 			break;
 		}
 		rc = proposal_available(prop, one, source, err, errlen);
@@ -230,8 +219,9 @@ static int add_ike_proposals(ike_cfg_t *ike, const char *proposals,
 	}
 	e->destroy(e);
 	if (rc == 0 && n == 0)
-		rc = fail(err, errlen, -EINVAL,
-			  "%s: peer.ike_proposals: no proposal given", source);
+		rc = l2x_ike_errf(err, errlen, -EINVAL,
+				  "%s: peer.ike_proposals: no proposal given",
+				  source);
 	return rc;
 }
 
@@ -677,23 +667,26 @@ int l2x_ike_config_apply(struct l2x_ike_config *ic,
 
 	params_from(cfg, &p);
 	if (p.n_esp == 0)
-		return fail(err, errlen, -EINVAL,
-			    "%s: peer.esp_proposals: none given", source);
+		return l2x_ike_errf(err, errlen, -EINVAL,
+				    "%s: peer.esp_proposals: none given",
+				    source);
 	if (p.n_esp > L2X_CONFIG_ESP_MAX)
-		return fail(err, errlen, -EINVAL,
-			    "%s: peer.esp_proposals: %u given, at most %d",
-			    source, p.n_esp, L2X_CONFIG_ESP_MAX);
+		return l2x_ike_errf(
+		    err, errlen, -EINVAL,
+		    "%s: peer.esp_proposals: %u given, at most %d", source,
+		    p.n_esp, L2X_CONFIG_ESP_MAX);
 	for (uint32_t i = 0; i < p.n_esp; i++) {
 		if (p.esp[i] != L2X_CONFIG_ALG_AES256GCM16 &&
 		    p.esp[i] != L2X_CONFIG_ALG_CHACHA20POLY1305)
-			return fail(err, errlen, -EINVAL,
-				    "%s: peer.esp_proposals: algorithm %d is "
-				    "neither aes256gcm16 nor chacha20poly1305",
-				    source, (int)p.esp[i]);
+			return l2x_ike_errf(
+			    err, errlen, -EINVAL,
+			    "%s: peer.esp_proposals: algorithm %d is "
+			    "neither aes256gcm16 nor chacha20poly1305",
+			    source, (int)p.esp[i]);
 	}
 	rc = l2x_ike_creds_load(cfg, &creds, why, sizeof(why));
 	if (rc != 0)
-		return fail(err, errlen, rc, "%s: %s", source, why);
+		return l2x_ike_errf(err, errlen, rc, "%s: %s", source, why);
 	ike = build_ike_cfg(&p);
 	rc = add_ike_proposals(ike, p.ike_proposals, source, err, errlen);
 	if (rc != 0) {

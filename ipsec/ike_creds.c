@@ -18,8 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-__attribute__((format(printf, 4, 5))) static int
-fail(char *err, size_t errlen, int rc, const char *fmt, ...)
+int l2x_ike_errf(char *err, size_t errlen, int rc, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -48,34 +47,36 @@ static int read_secret(const char *field, const char *path, chunk_t *out,
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		e = errno;
-		return fail(err, errlen, -e, "%s: %s: cannot open: %s", field,
-			    path, strerror(e));
+		return l2x_ike_errf(err, errlen, -e, "%s: %s: cannot open: %s",
+				    field, path, strerror(e));
 	}
 	if (fstat(fd, &st) < 0) {
 		e = errno;
-		rc = fail(err, errlen, -e, "%s: %s: cannot stat: %s", field,
-			  path, strerror(e));
+		rc = l2x_ike_errf(err, errlen, -e, "%s: %s: cannot stat: %s",
+				  field, path, strerror(e));
 	} else if (!S_ISREG(st.st_mode)) {
-		rc = fail(err, errlen, -EINVAL, "%s: %s is not a regular file",
-			  field, path);
+		rc = l2x_ike_errf(err, errlen, -EINVAL,
+				  "%s: %s is not a regular file", field, path);
 	} else if ((st.st_mode & 077) != 0) {
-		rc = fail(err, errlen, -EINVAL,
-			  "%s: %s is mode %04o, must not be accessible by "
-			  "group or others (chmod 600)",
-			  field, path, (unsigned)(st.st_mode & 07777));
+		rc = l2x_ike_errf(
+		    err, errlen, -EINVAL,
+		    "%s: %s is mode %04o, must not be accessible by "
+		    "group or others (chmod 600)",
+		    field, path, (unsigned)(st.st_mode & 07777));
 	} else if (st.st_uid != 0 && st.st_uid != geteuid()) {
-		rc =
-		    fail(err, errlen, -EINVAL,
-			 "%s: %s is owned by uid %u, must be owned by root "
-			 "or uid %u",
-			 field, path, (unsigned)st.st_uid, (unsigned)geteuid());
+		rc = l2x_ike_errf(
+		    err, errlen, -EINVAL,
+		    "%s: %s is owned by uid %u, must be owned by root "
+		    "or uid %u",
+		    field, path, (unsigned)st.st_uid, (unsigned)geteuid());
 	}
 	if (rc != 0)
 		goto out;
 
 	buf = malloc(L2X_IKE_SECRET_FILE_MAX + 1);
 	if (buf == NULL) {
-		rc = fail(err, errlen, -ENOMEM, "%s: out of memory", field);
+		rc = l2x_ike_errf(err, errlen, -ENOMEM, "%s: out of memory",
+				  field);
 		goto out;
 	}
 	while (len <= L2X_IKE_SECRET_FILE_MAX) {
@@ -86,8 +87,9 @@ static int read_secret(const char *field, const char *path, chunk_t *out,
 			continue;
 		if (n < 0) {
 			e = errno;
-			rc = fail(err, errlen, -e, "%s: %s: cannot read: %s",
-				  field, path, strerror(e));
+			rc = l2x_ike_errf(err, errlen, -e,
+					  "%s: %s: cannot read: %s", field,
+					  path, strerror(e));
 			break;
 		}
 		if (n == 0)
@@ -95,9 +97,9 @@ static int read_secret(const char *field, const char *path, chunk_t *out,
 		len += (size_t)n;
 	}
 	if (rc == 0 && len > L2X_IKE_SECRET_FILE_MAX)
-		rc =
-		    fail(err, errlen, -EINVAL, "%s: %s is larger than %d bytes",
-			 field, path, L2X_IKE_SECRET_FILE_MAX);
+		rc = l2x_ike_errf(err, errlen, -EINVAL,
+				  "%s: %s is larger than %d bytes", field, path,
+				  L2X_IKE_SECRET_FILE_MAX);
 	if (rc != 0) {
 		memwipe(buf, len > L2X_IKE_SECRET_FILE_MAX
 				 ? L2X_IKE_SECRET_FILE_MAX + 1
@@ -162,43 +164,46 @@ static int parse_psk(const char *path, chunk_t text, chunk_t *psk, char *err,
 	while (text.len > 0 && is_space(text.ptr[text.len - 1]))
 		text.len--;
 	if (text.len == 0)
-		return fail(err, errlen, -EINVAL, "%s: %s is empty", field,
-			    path);
+		return l2x_ike_errf(err, errlen, -EINVAL, "%s: %s is empty",
+				    field, path);
 	body = chunk_skip(text, 2);
 	if (text.len > 2 && text.ptr[0] == '0' &&
 	    (text.ptr[1] == 'x' || text.ptr[1] == 'X')) {
 		if (!all_hex(body))
-			return fail(err, errlen, -EINVAL,
-				    "%s: %s: '0x' must be followed by an "
-				    "even number of hex digits",
-				    field, path);
+			return l2x_ike_errf(
+			    err, errlen, -EINVAL,
+			    "%s: %s: '0x' must be followed by an "
+			    "even number of hex digits",
+			    field, path);
 		*psk = chunk_from_hex(body, NULL);
 	} else if (text.len > 2 && text.ptr[0] == '0' && text.ptr[1] == 's') {
 		if (!all_base64(body))
-			return fail(err, errlen, -EINVAL,
-				    "%s: %s: '0s' must be followed by "
-				    "base64 text",
-				    field, path);
+			return l2x_ike_errf(err, errlen, -EINVAL,
+					    "%s: %s: '0s' must be followed by "
+					    "base64 text",
+					    field, path);
 		*psk = chunk_from_base64(body, NULL);
 	} else {
 		for (size_t i = 0; i < text.len; i++) {
 			if (text.ptr[i] < 0x20 || text.ptr[i] == 0x7f)
-				return fail(err, errlen, -EINVAL,
-					    "%s: %s holds a control "
-					    "character (write a binary "
-					    "key as 0x<hex> or 0s<base64>)",
-					    field, path);
+				return l2x_ike_errf(
+				    err, errlen, -EINVAL,
+				    "%s: %s holds a control "
+				    "character (write a binary "
+				    "key as 0x<hex> or 0s<base64>)",
+				    field, path);
 		}
 		*psk = chunk_clone(text);
 	}
 	if (psk->ptr == NULL)
-		return fail(err, errlen, -ENOMEM, "%s: out of memory", field);
+		return l2x_ike_errf(err, errlen, -ENOMEM, "%s: out of memory",
+				    field);
 	if (psk->len < L2X_IKE_PSK_MIN) {
 		chunk_clear(psk);
-		return fail(err, errlen, -EINVAL,
-			    "%s: %s: the key is shorter than %d bytes "
-			    "(RFC 7296 section 2.15)",
-			    field, path, L2X_IKE_PSK_MIN);
+		return l2x_ike_errf(err, errlen, -EINVAL,
+				    "%s: %s: the key is shorter than %d bytes "
+				    "(RFC 7296 section 2.15)",
+				    field, path, L2X_IKE_PSK_MIN);
 	}
 	return 0;
 }
@@ -257,8 +262,8 @@ static int unreadable(const char *field, const char *path, char *err,
 	if (access(path, R_OK) == 0)
 		return 0;
 	e = errno;
-	return fail(err, errlen, -e, "%s: %s: cannot open: %s", field, path,
-		    strerror(e));
+	return l2x_ike_errf(err, errlen, -e, "%s: %s: cannot open: %s", field,
+			    path, strerror(e));
 }
 
 static bool key_matches(certificate_t *cert, private_key_t *key)
@@ -300,21 +305,24 @@ static int load_cert(const struct l2x_config *cfg, struct l2x_ike_creds *c,
 		return rc;
 	c->cert = load_x509(a->cert);
 	if (c->cert == NULL)
-		return fail(err, errlen, -EINVAL,
-			    "peer.auth.cert: %s is not an X.509 certificate "
-			    "strongSwan can read (PEM or DER)",
-			    a->cert);
+		return l2x_ike_errf(
+		    err, errlen, -EINVAL,
+		    "peer.auth.cert: %s is not an X.509 certificate "
+		    "strongSwan can read (PEM or DER)",
+		    a->cert);
 	c->ca = load_x509(a->ca);
 	if (c->ca == NULL)
-		return fail(err, errlen, -EINVAL,
-			    "peer.auth.ca: %s is not an X.509 certificate "
-			    "strongSwan can read (PEM or DER)",
-			    a->ca);
+		return l2x_ike_errf(
+		    err, errlen, -EINVAL,
+		    "peer.auth.ca: %s is not an X.509 certificate "
+		    "strongSwan can read (PEM or DER)",
+		    a->ca);
 	if (!(((x509_t *)c->ca)->get_flags((x509_t *)c->ca) & X509_CA))
-		return fail(err, errlen, -EINVAL,
-			    "peer.auth.ca: %s is not a CA certificate (no "
-			    "basicConstraints CA:TRUE)",
-			    a->ca);
+		return l2x_ike_errf(
+		    err, errlen, -EINVAL,
+		    "peer.auth.ca: %s is not a CA certificate (no "
+		    "basicConstraints CA:TRUE)",
+		    a->ca);
 	warn_validity("peer.auth.cert", a->cert, c->cert);
 	warn_validity("peer.auth.ca", a->ca, c->ca);
 
@@ -325,10 +333,11 @@ static int load_cert(const struct l2x_config *cfg, struct l2x_ike_creds *c,
 		c->local_id = subj->clone(subj);
 	} else if (c->cert->has_subject(c->cert, c->local_id) ==
 		   ID_MATCH_NONE) {
-		return fail(err, errlen, -EINVAL,
-			    "peer.local_id: '%s' is neither the subject nor "
-			    "a subjectAltName of %s",
-			    cfg->peer.local_id, a->cert);
+		return l2x_ike_errf(
+		    err, errlen, -EINVAL,
+		    "peer.local_id: '%s' is neither the subject nor "
+		    "a subjectAltName of %s",
+		    cfg->peer.local_id, a->cert);
 	}
 
 	rc = read_secret("peer.auth.key", a->key, &blob, err, errlen);
@@ -338,17 +347,19 @@ static int load_cert(const struct l2x_config *cfg, struct l2x_ike_creds *c,
 				 BUILD_BLOB, blob, BUILD_END);
 	chunk_clear(&blob);
 	if (key == NULL)
-		return fail(err, errlen, -EINVAL,
-			    "peer.auth.key: %s is not a private key "
-			    "strongSwan can read (PEM or DER, unencrypted; "
-			    "RSA, ECDSA or Ed25519)",
-			    a->key);
+		return l2x_ike_errf(
+		    err, errlen, -EINVAL,
+		    "peer.auth.key: %s is not a private key "
+		    "strongSwan can read (PEM or DER, unencrypted; "
+		    "RSA, ECDSA or Ed25519)",
+		    a->key);
 	if (!key_matches(c->cert, key)) {
 		key->destroy(key);
-		return fail(err, errlen, -EINVAL,
-			    "peer.auth.key: %s is not the private key of "
-			    "%s",
-			    a->key, a->cert);
+		return l2x_ike_errf(
+		    err, errlen, -EINVAL,
+		    "peer.auth.key: %s is not the private key of "
+		    "%s",
+		    a->key, a->cert);
 	}
 	c->set->add_key(c->set, key);
 	c->set->add_cert(c->set, FALSE, c->cert->get_ref(c->cert));
@@ -370,9 +381,10 @@ int l2x_ike_creds_load(const struct l2x_config *cfg, struct l2x_ike_creds *out,
 
 	memset(out, 0, sizeof(*out));
 	if (p->auth.kind != L2X_CONFIG_AUTH_PSK && !cert)
-		return fail(err, errlen, -EINVAL,
-			    "peer.auth: not given (static_sas replace IKE): "
-			    "l2x-ike has nothing to negotiate");
+		return l2x_ike_errf(
+		    err, errlen, -EINVAL,
+		    "peer.auth: not given (static_sas replace IKE): "
+		    "l2x-ike has nothing to negotiate");
 	out->kind = p->auth.kind;
 	out->local_id = p->local_id[0] != '\0'
 			    ? named_id(p->local_id)
@@ -386,8 +398,8 @@ int l2x_ike_creds_load(const struct l2x_config *cfg, struct l2x_ike_creds *out,
 	out->set = mem_cred_create();
 	if (out->local_id == NULL || out->remote_id == NULL ||
 	    out->set == NULL) {
-		rc = fail(err, errlen, -ENOMEM,
-			  "peer: cannot build the identities");
+		rc = l2x_ike_errf(err, errlen, -ENOMEM,
+				  "peer: cannot build the identities");
 		goto err;
 	}
 	rc = cert ? load_cert(cfg, out, err, errlen)

@@ -90,6 +90,11 @@ struct l2x_ike_creds {
 int l2x_ike_creds_load(const struct l2x_config *cfg, struct l2x_ike_creds *out,
 		       char *err, size_t errlen);
 
+/* Format a refusal into err (when err and errlen are given: the messages
+ * of l2x_ike_creds_load() and l2x_ike_config_apply()) and return rc. */
+__attribute__((format(printf, 4, 5))) int
+l2x_ike_errf(char *err, size_t errlen, int rc, const char *fmt, ...);
+
 /* Release what l2x_ike_creds_load() gave (secrets wiped); NULL members and
  * a zeroed struct are accepted. */
 void l2x_ike_creds_fini(struct l2x_ike_creds *c);

@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +21,7 @@
 
 #include "ipsec/ike_kernel.h"
 #include "tests/unit/ike_testenv.h"
+#include "tests/unit/testfs.h"
 
 /* l2x-ike's PLUGINS (ipsec/ike_main.c) without vici (no control socket).
  * libcharon needs a kernel-ipsec, l2x's own (registered before these
@@ -292,15 +292,6 @@ err:
 	return -1;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag,
-		  struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 int l2x_ike_testenv_down(void **state)
 {
 	(void)state;
@@ -317,7 +308,7 @@ int l2x_ike_testenv_down(void **state)
 	free(logbuf.text);
 	logbuf.text = NULL;
 	pthread_mutex_unlock(&logbuf.lock);
-	if (dir[0] != '\0' && nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS) != 0)
+	if (dir[0] != '\0' && l2x_test_rmtree(dir) != 0)
 		return -1;
 	dir[0] = '\0';
 	return 0;

@@ -17,7 +17,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +29,7 @@
 #include "control/config_priv.h"
 #include "dataplane/wire.h"
 #include "tests/unit/testenv.h"
+#include "tests/unit/testfs.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -146,21 +146,12 @@ static int setup(void **state)
 	return 0;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag,
-		  struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int teardown(void **state)
 {
 	(void)state;
 	free(cfg);
 	free(cfg2);
-	return nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	return l2x_test_rmtree(dir);
 }
 
 /* ---- the base documents ------------------------------------------------- */

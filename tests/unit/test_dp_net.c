@@ -26,7 +26,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +45,7 @@
 #include "dataplane/dp.h"
 #include "dataplane/wire.h"
 #include "tests/unit/testenv.h"
+#include "tests/unit/testfs.h"
 
 /* ---- files -------------------------------------------------------------- */
 
@@ -87,18 +87,9 @@ static int group_up(void **state)
 	return 0;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag,
-		  struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int group_down(void **state)
 {
-	int rc = nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	int rc = l2x_test_rmtree(dir);
 
 	return l2x_testenv_down(state) | rc;
 }

@@ -27,7 +27,7 @@ SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fram
 FUZZSAN := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 
 # Library sources: one concept per file; program entry points are main.c.
-LIB_SRCS := $(sort $(filter-out %/main.c ipsec/ike_%.c, \
+LIB_SRCS := $(sort $(filter-out %/main.c, \
 	$(wildcard dataplane/*.c ipsec/*.c bridge/*.c control/*.c)))
 # Per-packet sources: no allocation, printf, lock or syscall (STYLE.md 2).
 FAST_SRCS := $(sort $(wildcard dataplane/encap.c dataplane/mtu_fast.c \
@@ -49,7 +49,8 @@ UNIT_SUPP  := tests/unit/testenv.c
 FUZZ_SRCS  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SUPP  := tests/fuzz/fuzzenv.c
 BENCH_SRCS := $(sort $(wildcard tests/bench/bench_*.c))
-FMT_SRCS   := $(sort $(wildcard dataplane/*.[ch] ipsec/*.[ch] bridge/*.[ch] \
+FMT_SRCS   := $(sort $(wildcard dataplane/*.[ch] ipsec/*.[ch] ipsec/ike/*.[ch] \
+	bridge/*.[ch] \
 	control/*.[ch] tools/*.[ch] tests/*/*.[ch]))
 
 obj = $(patsubst %.c,$(BUILD)/$1/%.o,$2)
@@ -122,7 +123,7 @@ SWAN_LIBS   = -L/usr/lib/ipsec -Wl,-rpath,/usr/lib/ipsec -lcharon -lstrongswan
 # spins forever (ike_main.c refuses to start with libmd loaded). l2x-ike
 # uses no DPDK library, only its headers (through ctlmsg.h).
 LIBS_IKE    = -lsodium -lyaml -lm -lpthread
-IKE_SRCS := $(sort $(wildcard ipsec/ike_*.c))
+IKE_SRCS := $(sort $(wildcard ipsec/ike/ike_*.c))
 IKE_OBJ  := $(call obj,plain,$(IKE_SRCS))
 IKE      := $(BUILD)/plain/bin/l2x-ike
 .PHONY: ike
@@ -153,7 +154,7 @@ $(BUILD)/san/bin/%: $(BUILD)/san/tests/unit/%.o \
 	@echo "  LD   $@"
 	$(Q)$(CC) $(SAN) $^ -o $@ -lcmocka $(LIBS_L2X)
 
-# IKE unit tests: ipsec/ike_*.c with libstrongswan and libcharon in the
+# IKE unit tests: ipsec/ike/ike_*.c with libstrongswan and libcharon in the
 # test process (tests/unit/ike_testenv.h). Compiled like the l2x-ike
 # objects (strongSwan headers, its config.h) and linked like l2x-ike:
 # SWAN_LIBS and LIBS_IKE, never LIBS_L2X (-lbsd's SHA1Update, above).
@@ -164,7 +165,7 @@ $(BUILD)/san/bin/%: $(BUILD)/san/tests/unit/%.o \
 # source is there.
 IKE_UNIT_SRCS := $(sort $(wildcard tests/unit/test_ike_*.c))
 IKE_UNIT_SUPP := tests/unit/ike_testenv.c
-IKE_UNIT_LIB  := $(filter-out ipsec/ike_main.c,$(IKE_SRCS))
+IKE_UNIT_LIB  := $(filter-out ipsec/ike/ike_main.c,$(IKE_SRCS))
 IKE_UNIT_BIN  := $(patsubst tests/unit/%.c,$(BUILD)/plain/bin/%,$(IKE_UNIT_SRCS))
 IKE_UNIT_BIN_SAN := $(patsubst tests/unit/%.c,$(BUILD)/san/bin/%,$(IKE_UNIT_SRCS))
 IKE_UNIT_SKIP := $(BUILD)/ike-unit.skip

@@ -195,7 +195,7 @@ _Static_assert(L2X_CTL_MSS_MAX == 9176, "jumbo MSS");
 
 /* What SHOW asks for: name, value, the word l2xctl takes. IKE is not
  * the dataplane's: l2x-ike answers it on its own status socket (the
- * control socket's path + ".ike", ipsec/ike_status.h) and the dataplane
+ * control socket's path + ".ike", ipsec/ike/ike_status.h) and the dataplane
  * refuses it with ERROR EINVAL, as l2x-ike refuses every other table. */
 #define l2x_foreach_ctl_show(_)    \
 	_(NETWORKS, 1, "networks") \
@@ -373,7 +373,7 @@ _Static_assert(sizeof(struct l2x_ctl_w_spi) == 4, "SPI body");
  * that comes from elsewhere (a NAT that changed its mapping, RFC 3948
  * section 5); before any SA, to peer.address port 4500. l2x-ike asks for
  * it to learn such a move and hand it to charon as the kernel's NAT
- * mapping event (ipsec/ike_natmap.h).
+ * mapping event (ipsec/ike/ike_natmap.h).
  *   peer_addr  unicast IPv4.    peer_port  1..65535.   reserved0  zero. */
 struct l2x_ctl_w_peer {
 	rte_be32_t peer_addr;

@@ -2,7 +2,7 @@
 /*
  * json.h - the JSON text of a SHOW table, in one shape for every table
  * (the dataplane's in dataplane/ctl_show.c, l2x-ike's in
- * ipsec/ike_status.c), so that l2xctl prints any of them as columns:
+ * ipsec/ike/ike_status.c), so that l2xctl prints any of them as columns:
  *
  *   {"what": "macs", "rows": [{"network": "web", "mac": "...", ...}, ...]}
  *

@@ -21,7 +21,7 @@
  * here with the codec's own ranges before anything is sent.
  *
  * show ike is answered by l2x-ike, not the dataplane: it goes to l2x-ike's
- * status socket, SOCKET + ".ike" (ipsec/ike_status.h; SOCKET is -s or the
+ * status socket, SOCKET + ".ike" (ipsec/ike/ike_status.h; SOCKET is -s or the
  * default below), with the same protocol and table shape.
  *
  * Human output is aligned columns, like `bridge fdb` or `swanctl

@@ -27,7 +27,7 @@
 # Only the IKE_SA is asserted, and that the CHILD_SA negotiated with it
 # reaches the l2x backend's add_sa (the call counters l2x-ike logs at
 # exit): its install fails in l2x-ike until the kernel-ipsec backend is
-# wired to the dataplane (ipsec/ike_kernel.c), and no dataplane runs here.
+# wired to the dataplane (ipsec/ike/ike_kernel.c), and no dataplane runs here.
 #
 # Usage (root): bash tests/integration/ike_auth_test.sh
 #   L2X_IKE=path  the binary to test; by default BUILD (build) is made with

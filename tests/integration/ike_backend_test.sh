@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 #
-# ike_backend_test.sh - l2x-ike's kernel-ipsec backend (ipsec/ike_kernel.h)
+# ike_backend_test.sh - l2x-ike's kernel-ipsec backend (ipsec/ike/ike_kernel.h)
 # against a fake dataplane: tests/integration/lib/ike_kernel_drive.c embeds
 # libcharon with the backend and calls it through charon->kernel the way
 # charon's CHILD_SA code does; tests/integration/lib/fakedp.py answers on
@@ -72,7 +72,7 @@ if ! ${CC:-cc} -std=gnu11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-I"$ROOT" -include "$SW/config.h" -isystem "$SW/src/libstrongswan" \
 	-isystem "$SW/src/libcharon" \
 	"$ROOT/tests/integration/lib/ike_kernel_drive.c" \
-	"$ROOT/$BUILD/plain/ipsec/ike_kernel.o" "$ROOT/$BUILD/plain/libl2x.a" \
+	"$ROOT/$BUILD/plain/ipsec/ike/ike_kernel.o" "$ROOT/$BUILD/plain/libl2x.a" \
 	-o "$TMP/drive" -L/usr/lib/ipsec -Wl,-rpath,/usr/lib/ipsec -lcharon \
 	-lstrongswan -lsodium -lpthread >"$TMP/cc" 2>&1; then
 	cat "$TMP/cc"

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MIT
 #
 # ike_embed_test.sh - smoke test of l2x-ike, strongSwan's libcharon
-# embedded with l2x's kernel-ipsec backend (ipsec/ike_main.c,
-# ipsec/ike_kernel.h; DESIGN.md, "Building against strongSwan").
+# embedded with l2x's kernel-ipsec backend (ipsec/ike/ike_main.c,
+# ipsec/ike/ike_kernel.h; DESIGN.md, "Building against strongSwan").
 #
 # No namespace, no root network change: one l2x-ike runs with a private
 # strongswan.conf ($STRONGSWAN_CONF, section "l2x-ike") whose IKE ports

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 #
 # ike_show_test.sh - `l2xctl show ike` (GitHub issue 5): l2x-ike's status
-# socket (ipsec/ike_status.h) on the two-site topology of lib/topo.sh,
+# socket (ipsec/ike/ike_status.h) on the two-site topology of lib/topo.sh,
 # brought up by IKEv2 as ike_twosite_test.sh does (A initiator, B
 # responder, a pre-shared key, aes256gcm16).
 #

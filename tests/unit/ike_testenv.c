@@ -19,11 +19,11 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "ipsec/ike_kernel.h"
+#include "ipsec/ike/ike_kernel.h"
 #include "tests/unit/ike_testenv.h"
 #include "tests/unit/testfs.h"
 
-/* l2x-ike's PLUGINS (ipsec/ike_main.c) without vici (no control socket).
+/* l2x-ike's PLUGINS (ipsec/ike/ike_main.c) without vici (no control socket).
  * libcharon needs a kernel-ipsec, l2x's own (registered before these
  * load, as ike_main.c does), and a kernel-net: kernel-netlink's, which
  * only reads addresses here (CONF below). */

@@ -3,7 +3,7 @@
  * ike_testenv.h - what the IKE unit tests (test_ike_*.c) share: a private
  * folder (mkdtemp) with a strongswan.conf and test certificates made with
  * strongSwan's `pki`, libstrongswan and libcharon initialised in this
- * process the way l2x-ike does it (ipsec/ike_main.c: library_init(),
+ * process the way l2x-ike does it (ipsec/ike/ike_main.c: library_init(),
  * libcharon_init(), charon->initialize() with a plugin list), and a logger
  * that keeps every line charon logs up to level 3, the most l2x-ike lets
  * through (its log guard drops level 4).
@@ -25,7 +25,7 @@
  *   e.crt / e.key          ECDSA P-256, self-signed, not a CA
  * Every .key is mode 0600.
  *
- * This helper includes strongSwan headers, as only ipsec/ike_*.c do
+ * This helper includes strongSwan headers, as only ipsec/ike/ike_*.c do
  * otherwise (STYLE.md 1): it is test code, like
  * tests/integration/lib/ike_kernel_drive.c, and includes no DPDK header.
  *

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests for ipsec/ike_config.[ch]: an appliance configuration goes
+ * Unit tests for ipsec/ike/ike_config.[ch]: an appliance configuration goes
  * in (control/config.h, parsed from YAML), and the test reads what charon
  * gets back through charon->backends, as charon's own IKE code does:
  * the IKEv2 ike_cfg (addresses, ports, IKE proposals), the peer_cfg
@@ -29,7 +29,7 @@
 #include <cmocka.h>
 
 #include "control/config.h"
-#include "ipsec/ike_config.h"
+#include "ipsec/ike/ike_config.h"
 #include "tests/unit/ike_testenv.h"
 
 #define SRC "site.yaml" /* the source named in messages */

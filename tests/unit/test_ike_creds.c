@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests for ipsec/ike_creds.[ch]: the PSK file (its forms, trimming,
+ * Unit tests for ipsec/ike/ike_creds.[ch]: the PSK file (its forms, trimming,
  * minimum length, mode, owner, type and size checks), certificate, key
  * and CA loading with certificates made by `pki` (ike_testenv.h), the
  * identities ike_creds.h documents, and the refusals with their exact
@@ -31,7 +31,7 @@
 #include <cmocka.h>
 
 #include "control/config.h"
-#include "ipsec/ike_creds.h"
+#include "ipsec/ike/ike_creds.h"
 #include "tests/unit/ike_testenv.h"
 
 #define LOCAL 0xc6120102u /* 198.18.1.2, host order */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests for ipsec/ike_status.[ch], l2x-ike's status socket: where it
+ * Unit tests for ipsec/ike/ike_status.[ch], l2x-ike's status socket: where it
  * listens (control socket path + ".ike", mode 0600, a stale file
  * replaced, gone after stop), what SHOW ike answers (the empty table; an
  * IKE_SA of charon's ike_sa_manager as one row with every key; the last
@@ -14,7 +14,7 @@
  */
 #include "control/ctlclient.h"
 #include "control/ctlmsg.h"
-#include "ipsec/ike_status.h"
+#include "ipsec/ike/ike_status.h"
 
 #include <daemon.h>
 #include <library.h>

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ike_kernel_drive.c - drives l2x-ike's kernel-ipsec backend
- * (ipsec/ike_kernel.[ch]) through charon's own kernel interface, the way
+ * (ipsec/ike/ike_kernel.[ch]) through charon's own kernel interface, the way
  * charon's CHILD_SA code calls it, against a fake dataplane
  * (tests/integration/lib/fakedp.py); built and run by
  * tests/integration/ike_backend_test.sh, which also checks what the fake
  * received. A test helper: it includes strongSwan headers, as only
- * ipsec/ike_*.c do otherwise (STYLE.md 1), and no DPDK header.
+ * ipsec/ike/ike_*.c do otherwise (STYLE.md 1), and no DPDK header.
  *
  * Usage: ike_kernel_drive DEAD_SOCKET LIVE_SOCKET
  *   DEAD_SOCKET  a path where no dataplane listens
@@ -26,7 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ipsec/ike_kernel.h"
+#include "ipsec/ike/ike_kernel.h"
 
 static int pass, failed;
 

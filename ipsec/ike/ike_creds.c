@@ -3,7 +3,7 @@
  * ike_creds.c - l2x-ike's credentials from the appliance configuration:
  * PSK, or certificate + private key + CA (ike_creds.h).
  */
-#include "ipsec/ike_creds.h"
+#include "ipsec/ike/ike_creds.h"
 
 #include <credentials/certificates/x509.h>
 #include <credentials/keys/private_key.h>

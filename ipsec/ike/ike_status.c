@@ -6,7 +6,7 @@
  */
 #include "control/ctlmsg.h"
 #include "control/json.h"
-#include "ipsec/ike_status.h"
+#include "ipsec/ike/ike_status.h"
 
 #include <daemon.h>
 #include <library.h>

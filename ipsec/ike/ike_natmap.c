@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "ipsec/ike_kernel.h"
-#include "ipsec/ike_natmap.h"
+#include "ipsec/ike/ike_kernel.h"
+#include "ipsec/ike/ike_natmap.h"
 
 #define POLL_MS 1000
 

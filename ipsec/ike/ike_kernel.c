@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ike_kernel.c - l2x's kernel-ipsec backend for the embedded charon; see
- * ike_kernel.h. strongSwan headers are allowed here (ipsec/ike_*.c only).
+ * ike_kernel.h. strongSwan headers are allowed here (ipsec/ike/ike_*.c only).
  *
  * Our headers come first: they pull in DPDK's byte-order header (through
  * ctlmsg.h), which must not see strongSwan's min/max/INIT macros.
@@ -12,7 +12,7 @@
  * share the file-static state through a private header.
  */
 #include "control/ctlclient.h"
-#include "ipsec/ike_kernel.h"
+#include "ipsec/ike/ike_kernel.h"
 
 #include <daemon.h>
 #include <kernel/kernel_ipsec.h>

@@ -62,10 +62,10 @@
 #include <string.h>
 
 #include "control/config.h"
-#include "ipsec/ike_config.h"
-#include "ipsec/ike_kernel.h"
-#include "ipsec/ike_natmap.h"
-#include "ipsec/ike_status.h"
+#include "ipsec/ike/ike_config.h"
+#include "ipsec/ike/ike_kernel.h"
+#include "ipsec/ike/ike_natmap.h"
+#include "ipsec/ike/ike_status.h"
 
 /* The settings section and logging name (DESIGN.md: "Logging is
  * configured under the name given to library_init()"). */

@@ -17,8 +17,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ipsec/ike_config.h"
-#include "ipsec/ike_creds.h"
+#include "ipsec/ike/ike_config.h"
+#include "ipsec/ike/ike_creds.h"
 
 #define CHILD_NAME "tunnel"
 /* Without ESN the dataplane stops sending at 2^32 - 1 (design-notes.md,

@@ -46,7 +46,7 @@
  * one thread per output. It needs lib (library_init()) and the plugins
  * that parse certificates and keys (charon->initialize()).
  *
- * strongSwan types: include this header only from ipsec/ike_*.c
+ * strongSwan types: include this header only from ipsec/ike/ike_*.c
  * (STYLE.md 1).
  */
 #ifndef L2X_IKE_CREDS_H

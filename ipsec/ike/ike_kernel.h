@@ -111,7 +111,7 @@
  * l2x_ike_kernel_set_ctl() and l2x_ike_kernel_calls() may be called from
  * any thread; registration happens once, before charon->initialize().
  *
- * Only ipsec/ike_*.c include strongSwan headers (STYLE.md 1): this header
+ * Only ipsec/ike/ike_*.c include strongSwan headers (STYLE.md 1): this header
  * does not, so its users need none.
  */
 #ifndef L2X_IKE_KERNEL_H

@@ -22,6 +22,20 @@
 # Every VM has tx checksum offload off: vlansw forwards raw bytes and drops
 # frames whose checksum was left to offload (one check turns it back on).
 #
+# Then a distributed switch with a trunk per appliance: s3 has two trunks,
+# to the "appliances" ap1 and ap2, and two access ports, to c1 and d1. All
+# four are silent namespaces (no addresses, IPv6 off) that send frames with
+# scapy and capture what comes in:
+#
+#   ap1 eth0 == tr1 \                  / c1 VLAN 100 - c1 eth0
+#                     switch s3 (vlansw)
+#   ap2 eth0 == tr2 /                  \ d1 VLAN 200 - d1 eth0
+#
+# A trunk's tagged frame goes to the access ports of its VLAN untagged and
+# to the other trunk with the same bytes, even on a VLAN with no access
+# port; an access frame goes to both trunks tagged; nothing goes back out
+# of its own port (captures compared byte for byte, counters exact).
+#
 # Usage (root): VLANSW=build/plain/tools/vlansw bash tests/integration/vlansw_test.sh
 # Names end in the shell's pid, so runs in parallel do not collide; every
 # process and namespace is removed on exit, failure or signal. The last line
@@ -205,7 +219,10 @@ usage_case() { # EXPECTED-STATUS ARGS...
 usage_case 2
 usage_case 2 --access x:100
 usage_case 2 --trunk t
-usage_case 2 --trunk t --trunk u --access x:100
+usage_case 2 --trunk t --trunk t --access x:100
+usage_case 2 --trunk t --access x:100 --trunk x
+usage_case 2 --trunk t0 --trunk t1 --trunk t2 --trunk t3 --trunk t4 \
+	--trunk t5 --trunk t6 --trunk t7 --trunk t8 --access x:100
 usage_case 2 --trunk t --access x:0
 usage_case 2 --trunk t --access x:4095
 usage_case 2 --trunk t --access x:+100
@@ -219,6 +236,10 @@ usage_case 2 --trunk t --access 0123456789abcdef:100
 usage_case 2 --trunk t --access x:100 extra
 usage_case 2 --bogus
 usage_case 1 --trunk l2xvsnone0 --access l2xvsnone1:100
+usage_case 1 --trunk l2xvsnone0 --trunk l2xvsnone1 # two trunks, no access
+usage_case 1 --trunk l2xvsnone0 --trunk l2xvsnone1 --trunk l2xvsnone2 \
+	--trunk l2xvsnone3 --trunk l2xvsnone4 --trunk l2xvsnone5 \
+	--trunk l2xvsnone6 --trunk l2xvsnone7 --access l2xvsnone8:100
 usage_case 0 --help
 
 # --- topology ------------------------------------------------------------
@@ -419,4 +440,148 @@ for p in s1:t1 s1:a1 s1:a1x s1:b1 s2:t2 s2:a2 s2:b2; do
 done
 check "s2 t2 (trunk): nothing dropped (its own injections ignored)" \
 	counters_are s2 t2 untagged=0 unknown_vlan=0
+
+# --- two trunks: a distributed switch with two appliances ------------------
+# silent NAME PORT: a namespace that sends nothing of its own, its eth0 on
+# port PORT of s3.
+silent() {
+	switch "$1"
+	ip link add eth0 netns "$P$1" type veth peer name "$2" netns "${P}s3" ||
+		exit 1
+	ip -n "$P$1" link set eth0 up
+	ip -n "${P}s3" link set "$2" up
+}
+
+# send NAME MAC MARK[:VLAN:PCP]...: NAME sends one broadcast UDP frame per
+# MARK (the payload), 802.1Q-tagged if VLAN is given, on its eth0, and
+# writes them to sent-NAME.pcap.
+send() {
+	local n=$1
+	shift
+	ip netns exec "$P$n" "$PY" - "$TMP/sent-$n.pcap" "$@" \
+		<<'EOF' >"$TMP/inj-$n.log" 2>&1
+import sys
+from scapy.all import Ether, Dot1Q, IP, UDP, Raw, sendp, wrpcap
+out, src = sys.argv[1:3]
+frames = []
+for a in sys.argv[3:]:
+	mark, *tag = a.split(":")
+	e = Ether(src=src, dst="ff:ff:ff:ff:ff:ff")
+	if tag:
+		e = e / Dot1Q(vlan=int(tag[0]), prio=int(tag[1]))
+	ip = IP(src="198.18.3.1", dst="198.18.3.255") / UDP(sport=9, dport=9)
+	frames.append(e / ip / Raw(mark.encode() + bytes(32)))
+sendp(frames, iface="eth0", verbose=False)
+wrpcap(out, frames)
+EOF
+}
+
+switch s3
+silent ap1 tr1
+silent ap2 tr2
+silent c1 c1
+silent d1 d1
+CAP=()
+for n in ap1 ap2 c1 d1; do
+	bg "$P$n" "$TMP/tcpdump-$n.log" \
+		tcpdump -n -U -Q in -i eth0 -w "$TMP/$n.pcap"
+	CAP+=("$LAST")
+	wait_for "$TMP/tcpdump-$n.log" "listening on" ||
+		bad "tcpdump in $n did not start"
+done
+bg "${P}s3" "$TMP/vlansw-s3.log" "$VLANSW" --trunk tr1 --access c1:100 \
+	--trunk tr2 --access d1:200
+SW3=$LAST
+check "s3: vlansw with two trunks and two access ports starts" wait_for \
+	"$TMP/vlansw-s3.log" \
+	"forwarding: trunk tr1, trunk tr2, access c1:100, access d1:200"
+
+# Trunk 1: VLAN 100 with PCP 5 (kept to trunk 2), and an untagged frame.
+check "ap1 sent on trunk 1" send ap1 02:00:00:03:00:01 \
+	l2x-t1-v100:100:5 l2x-t1-untagged
+check "c1 sent on VLAN 100" send c1 02:00:00:03:00:03 l2x-c1
+# Trunk 2: VLAN 300 (no access port) and VLAN 200.
+check "ap2 sent on trunk 2" send ap2 02:00:00:03:00:02 \
+	l2x-t2-v300:300:0 l2x-t2-v200:200:0
+check "d1 sent on VLAN 200" send d1 02:00:00:03:00:04 l2x-d1
+for w in ap1:l2x-c1 ap1:l2x-t2-v300 ap1:l2x-t2-v200 ap1:l2x-d1 \
+	ap2:l2x-t1-v100 ap2:l2x-c1 ap2:l2x-d1 c1:l2x-t1-v100 d1:l2x-t2-v200; do
+	wait_for "$TMP/${w%:*}.pcap" "${w#*:}"
+done
+sleep 0.3 # for frames that must not come
+for pid in "${CAP[@]}"; do
+	stop INT "$pid" >/dev/null
+done
+if ! $PY - "$TMP" <<'EOF' >"$TMP/pcap3.log" 2>&1; then
+import re, sys
+from scapy.all import rdpcap
+tmp = sys.argv[1]
+ends = ("ap1", "ap2", "c1", "d1")
+def res(ok, what):
+	print(("ok   " if ok else "FAIL ") + "two trunks: " + what)
+def mark(raw):
+	m = re.search(rb"l2x-[a-z0-9-]+", raw)
+	return m.group().decode() if m else None
+
+sent = {mark(bytes(p)): bytes(p)
+	for n in ends for p in rdpcap(f"{tmp}/sent-{n}.pcap")}
+got = {n: [bytes(p) for p in rdpcap(f"{tmp}/{n}.pcap")] for n in ends}
+def tagged(m, vid):  # an access frame as a trunk gets it: PCP 0, DEI 0
+	return sent[m][:12] + b"\x81\x00" + vid.to_bytes(2, "big") + sent[m][12:]
+def untagged(m):
+	return sent[m][:12] + sent[m][16:]
+want = {
+	"ap1": {"l2x-c1": tagged("l2x-c1", 100),
+		"l2x-t2-v300": sent["l2x-t2-v300"],
+		"l2x-t2-v200": sent["l2x-t2-v200"],
+		"l2x-d1": tagged("l2x-d1", 200)},
+	"ap2": {"l2x-t1-v100": sent["l2x-t1-v100"],
+		"l2x-c1": tagged("l2x-c1", 100),
+		"l2x-d1": tagged("l2x-d1", 200)},
+	"c1": {"l2x-t1-v100": untagged("l2x-t1-v100")},
+	"d1": {"l2x-t2-v200": untagged("l2x-t2-v200")},
+}
+def came(n, m):  # exactly once, with the bytes wanted
+	hits = [r for r in got[n] if mark(r) == m]
+	return len(hits) == 1 and hits[0] == want[n][m]
+
+res(came("c1", "l2x-t1-v100"),
+    "VLAN 100 frame from trunk 1 reached access port c1 untagged")
+res(came("ap2", "l2x-t1-v100"),
+    "VLAN 100 frame from trunk 1 reached trunk 2 tagged 100 PCP 5, "
+    "bytes unchanged")
+res(came("ap1", "l2x-c1") and came("ap2", "l2x-c1"),
+    "access frame from c1 reached both trunks tagged 100")
+res(came("ap1", "l2x-t2-v300"),
+    "VLAN 300 frame (no access port) from trunk 2 reached trunk 1 as sent")
+res(came("d1", "l2x-t2-v200") and came("ap1", "l2x-t2-v200"),
+    "VLAN 200 frame from trunk 2 reached d1 untagged, trunk 1 as sent")
+res(came("ap1", "l2x-d1") and came("ap2", "l2x-d1"),
+    "access frame from d1 reached both trunks tagged 200")
+for n in ends:
+	extra = [mark(r) for r in got[n] if mark(r) not in want[n]]
+	res(not extra and len(got[n]) == len(want[n]),
+	    f"{n} got {len(got[n])} frames, want {len(want[n])}: none of its "
+	    f"own, no other VLAN's, no untagged trunk frame (extra: {extra})")
+EOF
+	bad "two-trunk pcap analysis ran: $(tail -1 "$TMP/pcap3.log")"
+fi
+while read -r r d; do
+	if [ "$r" = ok ]; then ok "$d"; else bad "$d"; fi
+done < <(grep -E '^(ok|FAIL) ' "$TMP/pcap3.log")
+
+check "vlansw in s3 exits 0 on SIGTERM" stop TERM $SW3
+check "s3 tr1: 2 in (1 forwarded, 1 untagged dropped), 4 out" \
+	counters_are s3 tr1 rx=2 fwd=1 tx=4 untagged=1 unknown_vlan=0 \
+	tx_error=0
+check "s3 tr2: 2 in, both forwarded (VLAN 300 too), 3 out" \
+	counters_are s3 tr2 rx=2 fwd=2 tx=3 untagged=0 unknown_vlan=0 \
+	tx_error=0
+for p in c1 d1; do
+	check "s3 $p: 1 in, forwarded, 1 out" \
+		counters_are s3 $p rx=1 fwd=1 tx=1 tagged=0 tx_error=0
+done
+for p in tr1 tr2 c1 d1; do
+	check "s3 $p: rx = fwd + ingress drops" port_balances s3 $p
+done
 exit 0

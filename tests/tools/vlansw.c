@@ -5,20 +5,26 @@
  * This machine's kernel has no 802.1Q devices, no bridge VLAN filtering and
  * no tc vlan action (DESIGN.md, "What this machine's kernel lacks"), yet the
  * tests need VMs on VLANs behind a distributed switch trunk. vlansw is that
- * switch: a trunk port and untagged access ports, one VLAN each, every port
- * an interface opened with an AF_PACKET socket.
+ * switch: trunk ports (one per appliance, or one to another switch) and
+ * untagged access ports, one VLAN each, every port an interface opened with
+ * an AF_PACKET socket.
  *
- *   vlansw --trunk IFACE --access IFACE:VLAN [--access IFACE:VLAN ...]
+ *   vlansw --trunk IFACE [--trunk IFACE ...] [--access IFACE:VLAN ...]
  *
- * It floods, without MAC learning (a test switch does not need it):
- *  - access in: untagged to the other access ports of its VLAN, and to the
- *    trunk with a tag (TPID 0x8100, PCP 0, DEI 0, VID = the access VLAN)
- *    inserted after the MAC addresses (IEEE 802.1Q section 9). A tagged
- *    frame is dropped (no VLAN hopping), a priority-tagged one (VID 0)
- *    counts as untagged (802.1Q 6.9.1).
- *  - trunk in: tagged 0x8100 with a VLAN that has access ports, untagged to
- *    every one of them; untagged, priority-tagged (VID 0), S-tagged
- *    (0x88a8) and unknown-VLAN frames are dropped.
+ * Up to 8 trunks and 32 access ports; one trunk needs an access port. It
+ * floods, without MAC learning (a test switch does not need it), and never
+ * back out of the port a frame came in on:
+ *  - access in: untagged to the other access ports of its VLAN, and to
+ *    every trunk with a tag (TPID 0x8100, PCP 0, DEI 0, VID = the access
+ *    VLAN) inserted after the MAC addresses (IEEE 802.1Q section 9). A
+ *    tagged frame is dropped (no VLAN hopping), a priority-tagged one
+ *    (VID 0) counts as untagged (802.1Q 6.9.1).
+ *  - trunk in: tagged 0x8100 with a VLAN, untagged to every access port of
+ *    that VLAN and, with the tag as it came (same TCI, bytes unchanged), to
+ *    every other trunk: appliances on one switch see each other's frames as
+ *    on a distributed switch. Untagged, priority-tagged (VID 0) and S-tagged
+ *    (0x88a8) frames are dropped; so is a VLAN with no access port when
+ *    there is no other trunk (unknown_vlan).
  *
  * AF_PACKET details that shape the code:
  *  - The receive path (skb_vlan_untag) moves the outer tag into metadata, so
@@ -60,7 +66,9 @@
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 
+#define MAX_TRUNK 8
 #define MAX_ACCESS 32
+#define MAX_PORT (MAX_TRUNK + MAX_ACCESS)
 #define MAC_LEN (2 * ETH_ALEN)
 #define TAG_LEN 4
 /* A 9216-byte jumbo MTU + Ethernet header + one tag: the largest frame on
@@ -72,13 +80,13 @@
 #define TPID_8021AD 0x88a8
 
 /* Drop reasons: enum name, counter name, meaning. */
-#define foreach_drop(_)                                                   \
-	_(RUNT, "runt", "shorter than an Ethernet header")                \
-	_(OVERSIZE, "oversize", "longer than a jumbo frame (GSO?)")       \
-	_(CSUM_PARTIAL, "csum_partial", "checksum left to tx offload")    \
-	_(UNTAGGED, "untagged", "not 802.1Q-tagged with a VID, on trunk") \
-	_(UNKNOWN_VLAN, "unknown_vlan", "trunk VLAN with no access port") \
-	_(TAGGED, "tagged", "802.1Q- or 802.1ad-tagged, on access port")  \
+#define foreach_drop(_)                                                     \
+	_(RUNT, "runt", "shorter than an Ethernet header")                  \
+	_(OVERSIZE, "oversize", "longer than a jumbo frame (GSO?)")         \
+	_(CSUM_PARTIAL, "csum_partial", "checksum left to tx offload")      \
+	_(UNTAGGED, "untagged", "not 802.1Q-tagged with a VID, on trunk")   \
+	_(UNKNOWN_VLAN, "unknown_vlan", "trunk VLAN with no port to go to") \
+	_(TAGGED, "tagged", "802.1Q- or 802.1ad-tagged, on access port")    \
 	_(TX_ERROR, "tx_error", "send failed on this egress port")
 
 enum drop {
@@ -99,7 +107,7 @@ static const struct {
 struct port {
 	char name[IFNAMSIZ];
 	int fd;
-	uint16_t vlan; /* access VLAN; 0 on the trunk */
+	uint16_t vlan; /* access VLAN; 0 on a trunk */
 	uint64_t rx, fwd, tx, kernel_drop;
 	uint64_t drop[DROP_MAX];
 };
@@ -114,8 +122,8 @@ struct frame {
 };
 
 struct sw {
-	struct port port[1 + MAX_ACCESS]; /* port[0] is the trunk */
-	unsigned n;
+	struct port port[MAX_PORT]; /* trunks first: port[0 .. ntrunk) */
+	unsigned n, ntrunk;
 	uint8_t buf[TAG_LEN + FRAME_MAX] __attribute__((aligned(64)));
 };
 
@@ -132,20 +140,36 @@ static void on_signal(int sig)
 static void usage(FILE *f, int verbose)
 {
 	fprintf(f,
-		"usage: vlansw --trunk IFACE --access IFACE:VLAN "
+		"usage: vlansw --trunk IFACE [--trunk IFACE ...] "
 		"[--access IFACE:VLAN ...]\n"
-		"  802.1Q switch over AF_PACKET: access ports untagged, "
-		"VLAN 1..4094; up to %d.\n"
+		"  802.1Q switch over AF_PACKET: trunks tagged, up to %d; "
+		"access ports untagged,\n"
+		"  VLAN 1..4094, up to %d. One trunk needs an access port. "
+		"Frames flood to\n"
+		"  every port of their VLAN and every trunk, never back to "
+		"their own port.\n"
 		"  SIGUSR1 prints counters to stderr; SIGTERM/SIGINT exit.\n",
-		MAX_ACCESS);
+		MAX_TRUNK, MAX_ACCESS);
 	for (unsigned d = 0; verbose && d < DROP_MAX; d++)
 		fprintf(f, "  drop %s: %s\n", drops[d].name, drops[d].what);
 }
 
-/* Fills a port's name from an interface name; 0 or -1 with a message. */
-static int set_name(struct sw *sw, struct port *pt, const char *name,
-		    size_t len)
+/* Adds a port on interface name[0 .. len): a trunk (vlan 0) after the
+ * other trunks, an access port last; 0 or -1 with a message. */
+static int add_port(struct sw *sw, const char *name, size_t len, uint16_t vlan)
 {
+	unsigned at = vlan ? sw->n : sw->ntrunk;
+	struct port pt = {.vlan = vlan};
+
+	if (vlan == 0 && sw->ntrunk == MAX_TRUNK) {
+		fprintf(stderr, "vlansw: more than %d trunks\n", MAX_TRUNK);
+		return -1;
+	}
+	if (vlan != 0 && sw->n - sw->ntrunk == MAX_ACCESS) {
+		fprintf(stderr, "vlansw: more than %d access ports\n",
+			MAX_ACCESS);
+		return -1;
+	}
 	if (len == 0 || len >= IFNAMSIZ) {
 		fprintf(stderr,
 			"vlansw: interface name \"%.*s\" must be 1..%d "
@@ -153,15 +177,21 @@ static int set_name(struct sw *sw, struct port *pt, const char *name,
 			(int)len, name, IFNAMSIZ - 1);
 		return -1;
 	}
-	memcpy(pt->name, name, len);
-	pt->name[len] = '\0';
+	memcpy(pt.name, name, len);
+	pt.name[len] = '\0';
 	for (unsigned i = 0; i < sw->n; i++)
-		if (&sw->port[i] != pt && !strcmp(sw->port[i].name, pt->name)) {
+		if (!strcmp(sw->port[i].name, pt.name)) {
 			fprintf(stderr,
 				"vlansw: interface \"%s\" given twice\n",
-				pt->name);
+				pt.name);
 			return -1;
 		}
+	memmove(&sw->port[at + 1], &sw->port[at],
+		(sw->n - at) * sizeof(sw->port[0]));
+	sw->port[at] = pt;
+	sw->n++;
+	if (vlan == 0)
+		sw->ntrunk++;
 	return 0;
 }
 
@@ -172,11 +202,6 @@ static int parse_access(struct sw *sw, const char *arg)
 	char *end;
 	unsigned long vlan;
 
-	if (sw->n == 1 + MAX_ACCESS) {
-		fprintf(stderr, "vlansw: more than %d access ports\n",
-			MAX_ACCESS);
-		return -1;
-	}
 	if (colon == NULL) {
 		fprintf(stderr,
 			"vlansw: --access \"%s\": expected IFACE:VLAN\n", arg);
@@ -192,11 +217,7 @@ static int parse_access(struct sw *sw, const char *arg)
 			arg, colon + 1);
 		return -1;
 	}
-	sw->port[sw->n].vlan = (uint16_t)vlan;
-	if (set_name(sw, &sw->port[sw->n], arg, (size_t)(colon - arg)))
-		return -1;
-	sw->n++;
-	return 0;
+	return add_port(sw, arg, (size_t)(colon - arg), (uint16_t)vlan);
 }
 
 /* 0 to go on, -1 after --help, 2 (bad usage) after a message. */
@@ -210,16 +231,10 @@ static int parse_args(struct sw *sw, int argc, char **argv)
 	};
 	int c;
 
-	sw->n = 1;
 	while ((c = getopt_long(argc, argv, "t:a:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
-			if (sw->port[0].name[0] != '\0') {
-				fprintf(stderr,
-					"vlansw: --trunk given twice\n");
-				return 2;
-			}
-			if (set_name(sw, &sw->port[0], optarg, strlen(optarg)))
+			if (add_port(sw, optarg, strlen(optarg), 0))
 				return 2;
 			break;
 		case 'a':
@@ -237,11 +252,11 @@ static int parse_args(struct sw *sw, int argc, char **argv)
 	if (optind < argc)
 		fprintf(stderr, "vlansw: unexpected argument \"%s\"\n",
 			argv[optind]);
-	else if (sw->port[0].name[0] == '\0')
+	else if (sw->ntrunk == 0)
 		fprintf(stderr, "vlansw: --trunk IFACE is required\n");
 	else if (sw->n == 1)
-		fprintf(stderr, "vlansw: at least one --access IFACE:VLAN is "
-				"required\n");
+		fprintf(stderr, "vlansw: one trunk needs at least one --access "
+				"IFACE:VLAN\n");
 	else
 		return 0;
 	usage(stderr, 0);
@@ -371,43 +386,66 @@ static int port_recv(struct sw *sw, struct port *pt, struct frame *f)
 	return 1;
 }
 
+/* Untagged to the access ports of vlan but in; the number of ports. */
+static unsigned to_access(struct sw *sw, const struct port *in, uint16_t vlan,
+			  const struct frame *f)
+{
+	unsigned n = 0;
+
+	for (unsigned i = sw->ntrunk; i < sw->n; i++)
+		if (&sw->port[i] != in && sw->port[i].vlan == vlan) {
+			port_send(&sw->port[i], f->data, f->len);
+			n++;
+		}
+	return n;
+}
+
+/* Tagged 0x8100 with tci to every trunk but in; the number of trunks.
+ * The tag goes into the headroom, overwriting the start of f->data. */
+static unsigned to_trunks(struct sw *sw, const struct port *in, uint16_t tci,
+			  const struct frame *f)
+{
+	uint8_t *p = f->data - TAG_LEN;
+	unsigned n = 0;
+
+	memmove(p, f->data, MAC_LEN);
+	p[MAC_LEN] = ETH_P_8021Q >> 8;
+	p[MAC_LEN + 1] = ETH_P_8021Q & 0xff;
+	p[MAC_LEN + 2] = (uint8_t)(tci >> 8);
+	p[MAC_LEN + 3] = (uint8_t)(tci & 0xff);
+	for (unsigned i = 0; i < sw->ntrunk; i++)
+		if (&sw->port[i] != in) {
+			port_send(&sw->port[i], p, f->len + TAG_LEN);
+			n++;
+		}
+	return n;
+}
+
 static void from_access(struct sw *sw, struct port *in, struct frame *f)
 {
-	uint8_t *p;
-
 	if (f->tpid != 0 && (f->tpid != ETH_P_8021Q || (f->tci & VID_MASK))) {
 		in->drop[DROP_TAGGED]++;
 		return;
 	}
 	in->fwd++;
-	for (unsigned i = 1; i < sw->n; i++)
-		if (&sw->port[i] != in && sw->port[i].vlan == in->vlan)
-			port_send(&sw->port[i], f->data, f->len);
-	p = f->data - TAG_LEN;
-	memmove(p, f->data, MAC_LEN);
-	p[MAC_LEN] = ETH_P_8021Q >> 8;
-	p[MAC_LEN + 1] = ETH_P_8021Q & 0xff;
-	p[MAC_LEN + 2] = (uint8_t)(in->vlan >> 8); /* PCP 0, DEI 0 */
-	p[MAC_LEN + 3] = (uint8_t)(in->vlan & 0xff);
-	port_send(&sw->port[0], p, f->len + TAG_LEN);
+	to_access(sw, in, in->vlan, f);
+	to_trunks(sw, in, in->vlan, f); /* PCP 0, DEI 0 */
 }
 
 static void from_trunk(struct sw *sw, struct port *in, struct frame *f)
 {
 	uint16_t vid = f->tci & VID_MASK;
-	int sent = 0;
+	unsigned sent;
 
 	if (f->tpid != ETH_P_8021Q || vid == 0) {
 		in->drop[DROP_UNTAGGED]++;
 		return;
 	}
-	for (unsigned i = 1; i < sw->n; i++)
-		if (sw->port[i].vlan == vid) {
-			if (!sent++)
-				in->fwd++;
-			port_send(&sw->port[i], f->data, f->len);
-		}
-	if (!sent)
+	sent = to_access(sw, in, vid, f);
+	sent += to_trunks(sw, in, f->tci, f); /* the tag as it came */
+	if (sent)
+		in->fwd++;
+	else
 		in->drop[DROP_UNKNOWN_VLAN]++;
 }
 
@@ -441,7 +479,7 @@ static void print_counters(struct sw *sw)
 /* Serves ports until SIGTERM or SIGINT; 0, or 1 if ppoll failed. */
 static int run(struct sw *sw, const sigset_t *waitmask)
 {
-	struct pollfd pfd[1 + MAX_ACCESS];
+	struct pollfd pfd[MAX_PORT];
 	struct frame f;
 
 	for (unsigned i = 0; i < sw->n; i++)
@@ -464,7 +502,7 @@ static int run(struct sw *sw, const sigset_t *waitmask)
 				continue;
 			for (int k = 0; k < BURST && r > 0; k++) {
 				r = port_recv(sw, pt, &f);
-				if (r == 2 && i == 0)
+				if (r == 2 && i < sw->ntrunk)
 					from_trunk(sw, pt, &f);
 				else if (r == 2)
 					from_access(sw, pt, &f);
@@ -503,8 +541,11 @@ int main(int argc, char **argv)
 		}
 	fprintf(stderr, "vlansw: forwarding: trunk %s", sw.port[0].name);
 	for (unsigned i = 1; i < sw.n; i++)
-		fprintf(stderr, ", access %s:%u", sw.port[i].name,
-			sw.port[i].vlan);
+		if (i < sw.ntrunk)
+			fprintf(stderr, ", trunk %s", sw.port[i].name);
+		else
+			fprintf(stderr, ", access %s:%u", sw.port[i].name,
+				sw.port[i].vlan);
 	fprintf(stderr, "\n");
 	rc = run(&sw, &waitmask);
 	print_counters(&sw);

@@ -21,14 +21,28 @@ NL_LIBS     = $(call lazy,NL_LIBS,pkg-config --libs libnl-3.0 libnl-route-3.0)
 WARN    := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wno-address-of-packed-member
 CPPFLAGS_L2X = -I. -D_GNU_SOURCE -DL2X_SRCDIR='"$(CURDIR)"' $(DPDK_CFLAGS) $(NL_CFLAGS)
+# The control plane (control/, l2xctl, l2x-ike) without DPDK's or libnl's
+# include paths: a DPDK header there does not compile (`make nodpdk`).
+CPPFLAGS_CP  = -I. -D_GNU_SOURCE -DL2X_SRCDIR='"$(CURDIR)"'
 CFLAGS_L2X   = -std=gnu11 -O2 -g -fno-strict-aliasing $(WARN) -MMD -MP
-LIBS_L2X     = -lsodium -lyaml $(NL_LIBS) $(DPDK_LIBS) -lm -lpthread
+# l2x-agent's libraries (control/: store, HTTPS, JSON). LIBS_CP is what
+# libl2xcp.a needs, no DPDK: l2xctl and l2x-agent link only that. Programs
+# and tests that link libl2x.a too take LIBS_L2X, which holds both.
+AGENT_LIBS   = -lmicrohttpd -lgnutls -lcurl -ljansson -lsqlite3
+LIBS_CP      = -lsodium -lyaml $(AGENT_LIBS) -lm -lpthread
+LIBS_L2X     = -lsodium -lyaml $(NL_LIBS) $(DPDK_LIBS) $(AGENT_LIBS) -lm -lpthread
 SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZSAN := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 
 # Library sources: one concept per file; program entry points are main.c.
+# libl2x.a: the dataplane, ESP and the bridge, with DPDK. libl2xcp.a: the
+# control plane (control/), without DPDK; it comes after libl2x.a on the
+# link line of programs that need both (libl2x.a calls the codec in it).
 LIB_SRCS := $(sort $(filter-out %/main.c, \
-	$(wildcard dataplane/*.c ipsec/*.c bridge/*.c control/*.c)))
+	$(wildcard dataplane/*.c ipsec/*.c bridge/*.c)))
+CP_SRCS  := $(sort $(filter-out control/main.c,$(wildcard control/*.c)))
+# Entry points built like CP_SRCS: l2xctl and l2x-agent.
+CP_PROG_SRCS := tools/l2xctl.c control/main.c
 # Per-packet sources: no allocation, printf, lock or syscall (STYLE.md 2).
 FAST_SRCS := $(sort $(wildcard dataplane/encap.c dataplane/mtu_fast.c \
 	dataplane/reasm_fast.c ipsec/esp.c bridge/fdb_fast.c dataplane/fwd.c))
@@ -57,6 +71,9 @@ obj = $(patsubst %.c,$(BUILD)/$1/%.o,$2)
 LIB_OBJ      := $(call obj,plain,$(LIB_SRCS))
 LIB_OBJ_SAN  := $(call obj,san,$(LIB_SRCS))
 LIB_OBJ_FUZZ := $(call obj,fuzz,$(LIB_SRCS))
+CP_OBJ       := $(call obj,plain,$(CP_SRCS))
+CP_OBJ_SAN   := $(call obj,san,$(CP_SRCS))
+CP_OBJ_FUZZ  := $(call obj,fuzz,$(CP_SRCS))
 UNIT_BIN     := $(patsubst tests/unit/%.c,$(BUILD)/plain/bin/%,$(UNIT_SRCS))
 UNIT_BIN_SAN := $(patsubst tests/unit/%.c,$(BUILD)/san/bin/%,$(UNIT_SRCS))
 FUZZ_BIN     := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/bin/%,$(FUZZ_SRCS))
@@ -64,13 +81,16 @@ BENCH_BIN    := $(patsubst tests/bench/%.c,$(BUILD)/plain/benchbin/%,$(BENCH_SRC
 DEPS_STAMP   := $(BUILD)/.deps-ok
 
 .PHONY: all deps test unit unit-san integration check lint format \
-	format-check fuzz bench demo clean
+	format-check nodpdk openapi-check fuzz bench demo demo-appliance \
+	clean
 VLANSW := $(BUILD)/plain/tools/vlansw
-# Programs: the dataplane (dataplane/main.c) and the CLI (tools/l2xctl.c).
+# Programs: the dataplane (dataplane/main.c), the agent (control/main.c)
+# and the CLI (tools/l2xctl.c).
 DATAPLANE := $(BUILD)/plain/bin/l2x-dataplane
+AGENT     := $(BUILD)/plain/bin/l2x-agent
 L2XCTL    := $(BUILD)/plain/bin/l2xctl
-all: $(BUILD)/plain/libl2x.a $(UNIT_BIN) $(BENCH_BIN) $(VLANSW) \
-	$(DATAPLANE) $(L2XCTL)
+all: $(BUILD)/plain/libl2x.a $(BUILD)/plain/libl2xcp.a $(UNIT_BIN) \
+	$(BENCH_BIN) $(VLANSW) $(DATAPLANE) $(L2XCTL) $(AGENT)
 
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): tools/deps.sh
@@ -90,6 +110,20 @@ $(BUILD)/fuzz/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	@echo "  CC   $@"
 	$(Q)$(CLANG) $(CPPFLAGS_L2X) $(CFLAGS_L2X) -O1 $(FUZZSAN) -c $< -o $@
+# The control plane's objects: the same, without DPDK (CPPFLAGS_CP).
+$(call obj,plain,$(CP_SRCS) $(CP_PROG_SRCS)): $(BUILD)/plain/%.o: %.c \
+		| $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@echo "  CC   $@"
+	$(Q)$(CC) $(CPPFLAGS_CP) $(CFLAGS_L2X) -c $< -o $@
+$(CP_OBJ_SAN): $(BUILD)/san/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@echo "  CC   $@"
+	$(Q)$(CC) $(CPPFLAGS_CP) $(CFLAGS_L2X) -O1 $(SAN) -c $< -o $@
+$(CP_OBJ_FUZZ): $(BUILD)/fuzz/%.o: %.c | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@echo "  CC   $@"
+	$(Q)$(CLANG) $(CPPFLAGS_CP) $(CFLAGS_L2X) -O1 $(FUZZSAN) -c $< -o $@
 
 $(BUILD)/plain/libl2x.a: $(LIB_OBJ)
 	@mkdir -p $(@D); rm -f $@; $(if $^,ar rcs $@ $^,printf "!<arch>\n" >$@)
@@ -97,16 +131,28 @@ $(BUILD)/san/libl2x.a: $(LIB_OBJ_SAN)
 	@mkdir -p $(@D); rm -f $@; $(if $^,ar rcs $@ $^,printf "!<arch>\n" >$@)
 $(BUILD)/fuzz/libl2x.a: $(LIB_OBJ_FUZZ)
 	@mkdir -p $(@D); rm -f $@; $(if $^,ar rcs $@ $^,printf "!<arch>\n" >$@)
+$(BUILD)/plain/libl2xcp.a: $(CP_OBJ)
+	@mkdir -p $(@D); rm -f $@; $(if $^,ar rcs $@ $^,printf "!<arch>\n" >$@)
+$(BUILD)/san/libl2xcp.a: $(CP_OBJ_SAN)
+	@mkdir -p $(@D); rm -f $@; $(if $^,ar rcs $@ $^,printf "!<arch>\n" >$@)
+$(BUILD)/fuzz/libl2xcp.a: $(CP_OBJ_FUZZ)
+	@mkdir -p $(@D); rm -f $@; $(if $^,ar rcs $@ $^,printf "!<arch>\n" >$@)
 
 # --- programs (explicit rules: they win over the unit-test pattern) -------
-$(DATAPLANE): $(BUILD)/plain/dataplane/main.o $(BUILD)/plain/libl2x.a
+$(DATAPLANE): $(BUILD)/plain/dataplane/main.o $(BUILD)/plain/libl2x.a \
+		$(BUILD)/plain/libl2xcp.a
 	@mkdir -p $(@D)
 	@echo "  LD   $@"
 	$(Q)$(CC) $^ -o $@ $(LIBS_L2X)
-$(L2XCTL): $(BUILD)/plain/tools/l2xctl.o $(BUILD)/plain/libl2x.a
+# l2x-agent and l2xctl: the control plane only, no DPDK (`make nodpdk`).
+$(AGENT): $(BUILD)/plain/control/main.o $(BUILD)/plain/libl2xcp.a
 	@mkdir -p $(@D)
 	@echo "  LD   $@"
-	$(Q)$(CC) $^ -o $@ $(LIBS_L2X)
+	$(Q)$(CC) $^ -o $@ -Wl,--as-needed $(LIBS_CP)
+$(L2XCTL): $(BUILD)/plain/tools/l2xctl.o $(BUILD)/plain/libl2xcp.a
+	@mkdir -p $(@D)
+	@echo "  LD   $@"
+	$(Q)$(CC) $^ -o $@ -Wl,--as-needed $(LIBS_CP)
 
 # --- l2x-ike: libcharon embedded (DESIGN.md, "Building against strongSwan")
 # Debian ships no strongSwan headers: tools/strongswan-src.sh fetches the
@@ -121,7 +167,8 @@ SWAN_LIBS   = -L/usr/lib/ipsec -Wl,-rpath,/usr/lib/ipsec -lcharon -lstrongswan
 # Not LIBS_L2X: DPDK's pkg-config brings -lbsd, whose libmd exports a
 # SHA1Update that replaces the sha1 plugin's, and every SHA-1 in charon then
 # spins forever (ike_main.c refuses to start with libmd loaded). l2x-ike
-# uses no DPDK library, only its headers (through ctlmsg.h).
+# uses no DPDK at all: its objects compile with CPPFLAGS_CP and it links
+# libl2xcp.a, the control socket's codec and client (`make nodpdk`).
 LIBS_IKE    = -lsodium -lyaml -lm -lpthread
 IKE_SRCS := $(sort $(wildcard ipsec/ike/ike_*.c))
 IKE_OBJ  := $(call obj,plain,$(IKE_SRCS))
@@ -136,20 +183,22 @@ $(SWAN_STAMP): tools/strongswan-src.sh $(DEPS_STAMP) \
 $(IKE_OBJ): $(BUILD)/plain/%.o: %.c $(SWAN_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	@echo "  CC   $@"
-	$(Q)$(CC) $(CPPFLAGS_L2X) $(SWAN_CFLAGS) $(CFLAGS_L2X) -c $< -o $@
-$(IKE): $(IKE_OBJ) $(BUILD)/plain/libl2x.a
+	$(Q)$(CC) $(CPPFLAGS_CP) $(SWAN_CFLAGS) $(CFLAGS_L2X) -c $< -o $@
+$(IKE): $(IKE_OBJ) $(BUILD)/plain/libl2xcp.a
 	@mkdir -p $(@D)
 	@echo "  LD   $@"
 	$(Q)$(CC) $^ -o $@ $(SWAN_LIBS) -Wl,--as-needed $(LIBS_IKE)
 
 # --- unit tests (cmocka), plain and sanitized -----------------------------
 $(BUILD)/plain/bin/%: $(BUILD)/plain/tests/unit/%.o \
-		$(call obj,plain,$(UNIT_SUPP)) $(BUILD)/plain/libl2x.a
+		$(call obj,plain,$(UNIT_SUPP)) $(BUILD)/plain/libl2x.a \
+		$(BUILD)/plain/libl2xcp.a
 	@mkdir -p $(@D)
 	@echo "  LD   $@"
 	$(Q)$(CC) $^ -o $@ -lcmocka $(LIBS_L2X)
 $(BUILD)/san/bin/%: $(BUILD)/san/tests/unit/%.o \
-		$(call obj,san,$(UNIT_SUPP)) $(BUILD)/san/libl2x.a
+		$(call obj,san,$(UNIT_SUPP)) $(BUILD)/san/libl2x.a \
+		$(BUILD)/san/libl2xcp.a
 	@mkdir -p $(@D)
 	@echo "  LD   $@"
 	$(Q)$(CC) $(SAN) $^ -o $@ -lcmocka $(LIBS_L2X)
@@ -175,23 +224,23 @@ $(call obj,plain,$(IKE_UNIT_SRCS) $(IKE_UNIT_SUPP)): $(BUILD)/plain/%.o: %.c \
 		$(SWAN_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	@echo "  CC   $@"
-	$(Q)$(CC) $(CPPFLAGS_L2X) $(SWAN_CFLAGS) $(CFLAGS_L2X) -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS_CP) $(SWAN_CFLAGS) $(CFLAGS_L2X) -c $< -o $@
 $(call obj,san,$(IKE_UNIT_SRCS) $(IKE_UNIT_SUPP) $(IKE_UNIT_LIB)): \
 		$(BUILD)/san/%.o: %.c $(SWAN_STAMP) | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	@echo "  CC   $@"
-	$(Q)$(CC) $(CPPFLAGS_L2X) $(SWAN_CFLAGS) $(CFLAGS_L2X) -O1 $(SAN) \
+	$(Q)$(CC) $(CPPFLAGS_CP) $(SWAN_CFLAGS) $(CFLAGS_L2X) -O1 $(SAN) \
 		-c $< -o $@
 $(IKE_UNIT_BIN): $(BUILD)/plain/bin/%: $(BUILD)/plain/tests/unit/%.o \
 		$(call obj,plain,$(IKE_UNIT_SUPP) $(IKE_UNIT_LIB)) \
-		$(BUILD)/plain/libl2x.a
+		$(BUILD)/plain/libl2xcp.a
 	@mkdir -p $(@D)
 	@echo "  LD   $@"
 	$(Q)$(CC) $^ -o $@ $(IKE_UNIT_WRAP) -lcmocka $(SWAN_LIBS) \
 		-Wl,--as-needed $(LIBS_IKE)
 $(IKE_UNIT_BIN_SAN): $(BUILD)/san/bin/%: $(BUILD)/san/tests/unit/%.o \
 		$(call obj,san,$(IKE_UNIT_SUPP) $(IKE_UNIT_LIB)) \
-		$(BUILD)/san/libl2x.a
+		$(BUILD)/san/libl2xcp.a
 	@mkdir -p $(@D)
 	@echo "  LD   $@"
 	$(Q)$(CC) $(SAN) $^ -o $@ $(IKE_UNIT_WRAP) -lcmocka $(SWAN_LIBS) \
@@ -224,14 +273,19 @@ $(VLANSW): tests/tools/vlansw.c | $(DEPS_STAMP)
 	@mkdir -p $(@D)
 	@echo "  LD   $@"
 	$(Q)$(CC) $(CFLAGS_L2X) $< -o $@
-integration: $(VLANSW) $(DATAPLANE) $(L2XCTL)
+integration: $(VLANSW) $(DATAPLANE) $(L2XCTL) $(AGENT)
 	@VLANSW=$(VLANSW) DATAPLANE=$(DATAPLANE) L2XCTL=$(L2XCTL) \
-	 sh tools/run-integ.sh $(INTEG_TESTS)
+	 AGENT=$(AGENT) sh tools/run-integ.sh $(INTEG_TESTS)
 
 test: check unit unit-san integration
 
 # --- static checks --------------------------------------------------------
-check: lint format-check
+check: lint format-check nodpdk openapi-check
+# docs/openapi.yaml is well formed and its checker can fail (the agent
+# scenarios check every answer they get against it).
+openapi-check: | $(DEPS_STAMP)
+	@$(PYTHON) tests/integration/lib/openapi_check.py docs/openapi.yaml \
+		--self-test
 lint: $(call obj,plain,$(FAST_SRCS))
 	@sh tools/fastlint.sh --selftest "$(CC)" "$(FAST_DENY)"
 	@sh tools/fastlint.sh "$(FAST_DENY)" $^
@@ -240,10 +294,40 @@ format-check: | $(DEPS_STAMP)
 	 echo "format: $(words $(FMT_SRCS)) files clean"
 format: | $(DEPS_STAMP)
 	clang-format -i $(FMT_SRCS)
+# l2xctl, l2x-agent and l2x-ike link no DPDK. Their objects are compiled
+# without DPDK's include paths (CPPFLAGS_CP), so none can include a DPDK
+# header; this checks that no object's dependency list (.d) names
+# one and that no program loads a librte_ library, directly or not (ldd).
+# l2x-ike is checked when it is built and current (`make ike`: it needs
+# the strongSwan source); else the check says it skipped it. It is not
+# built from here: `unit` builds its objects in a sub-make, and two makes
+# must not write one object at once (`make -j test`).
+NODPDK_PROGS := $(L2XCTL) $(AGENT)
+NODPDK_OBJ   := $(call obj,plain,$(CP_SRCS) $(CP_PROG_SRCS))
+nodpdk: $(NODPDK_PROGS)
+	@progs="$(NODPDK_PROGS)"; objs="$(NODPDK_OBJ)"; \
+	 if [ -f $(IKE) ] && $(MAKE) -q --no-print-directory $(IKE) \
+		>/dev/null 2>&1; then \
+		progs="$$progs $(IKE)"; objs="$$objs $(IKE_OBJ)"; \
+	 else echo "SKIP: nodpdk: $(notdir $(IKE)) is not built or not" \
+		"current (make ike)"; fi; \
+	 for o in $$objs; do \
+		if grep -q '/dpdk/\|/rte_[a-z0-9_]*\.h' $${o%.o}.d; then \
+			echo "nodpdk: $$o includes DPDK headers:"; \
+			grep -o '[^ :]*/dpdk/[^ :]*\|[^ :]*/rte_[a-z0-9_]*\.h' \
+				$${o%.o}.d | sort -u; exit 1; fi; \
+	 done; \
+	 for p in $$progs; do \
+		if ldd $$p | grep librte_; then \
+			echo "nodpdk: $$p loads DPDK (above)"; exit 1; fi; \
+	 done; \
+	 echo "nodpdk: $$(echo $$progs | wc -w) programs and" \
+		"$$(echo $$objs | wc -w) objects without DPDK"
 
 # --- fuzzing (libFuzzer) --------------------------------------------------
 $(BUILD)/fuzz/bin/%: $(BUILD)/fuzz/tests/fuzz/%.o \
-		$(call obj,fuzz,$(FUZZ_SUPP)) $(BUILD)/fuzz/libl2x.a
+		$(call obj,fuzz,$(FUZZ_SUPP)) $(BUILD)/fuzz/libl2x.a \
+		$(BUILD)/fuzz/libl2xcp.a
 	@mkdir -p $(@D)
 	@echo "  LD   $@"
 	$(Q)$(CLANG) -fsanitize=fuzzer,address,undefined $^ -o $@ $(LIBS_L2X)
@@ -251,7 +335,8 @@ fuzz: $(FUZZ_BIN)
 	@sh tools/run-fuzz.sh $(BUILD)/fuzz $(FUZZ_SECONDS) $(FUZZ_BIN)
 
 # --- benchmarks: figures, never pass/fail ---------------------------------
-$(BUILD)/plain/benchbin/%: $(BUILD)/plain/tests/bench/%.o $(BUILD)/plain/libl2x.a
+$(BUILD)/plain/benchbin/%: $(BUILD)/plain/tests/bench/%.o \
+		$(BUILD)/plain/libl2x.a $(BUILD)/plain/libl2xcp.a
 	@mkdir -p $(@D)
 	@echo "  LD   $@"
 	$(Q)$(CC) $^ -o $@ $(LIBS_L2X)
@@ -260,13 +345,20 @@ bench: $(BENCH_BIN) $(VLANSW) $(DATAPLANE) $(L2XCTL)
 	@VLANSW=$(VLANSW) DATAPLANE=$(DATAPLANE) L2XCTL=$(L2XCTL) \
 		bash tools/bench-e2e.sh
 
-# The two-site demo in network namespaces (root): tools/demo.sh. Keys by
-# IKEv2: the demo builds l2x-ike with `make ike` in BUILD (ikebin.sh) and,
-# when that cannot be done, says so. DEMO_KEYS=static: static SAs instead.
+# The demo (root): tools/demo.sh, the HCX workflow through the managers'
+# REST API in network namespaces (pairing, inventory, enrolment, a service
+# mesh, three extensions, a VM that migrates). l2x-ike is built with `make
+# ike` in BUILD (lib/ikebin.sh) and, when that cannot be done, it says so.
+demo: $(VLANSW) $(DATAPLANE) $(L2XCTL) $(AGENT)
+	@VLANSW=$(VLANSW) DATAPLANE=$(DATAPLANE) L2XCTL=$(L2XCTL) \
+		AGENT=$(AGENT) BUILD=$(BUILD) bash tools/demo.sh
+
+# The appliance-only demo: tools/demo-appliance.sh, two dataplanes set up
+# by hand. Keys by IKEv2; DEMO_KEYS=static: static SAs instead.
 DEMO_KEYS ?= ike
-demo: $(VLANSW) $(DATAPLANE) $(L2XCTL)
+demo-appliance: $(VLANSW) $(DATAPLANE) $(L2XCTL)
 	@VLANSW=$(VLANSW) DATAPLANE=$(DATAPLANE) L2XCTL=$(L2XCTL) BUILD=$(BUILD) \
-		bash tools/demo.sh --$(DEMO_KEYS)
+		bash tools/demo-appliance.sh --$(DEMO_KEYS)
 
 clean:
 	rm -rf $(BUILD)

@@ -51,7 +51,7 @@
  *       device: DPDK device argument or PCI address    (R) 1..255 chars,
  *                                               printable, no space
  *       mode:   trunk | access                  trunk; access carries
- *                                               exactly one network,
+ *                                               at most one network,
  *                                               untagged (its vlan still
  *                                               names it and matches the
  *                                               peer)
@@ -90,7 +90,10 @@
  *                                               unicast and multicast
  *                                               flooded per second, per
  *                                               network and direction
- *   networks:                                   (R) 1..256 entries
+ *   networks:                                   0..256 entries; none
+ *                                               (an appliance with
+ *                                               nothing extended yet:
+ *                                               NET_ADD adds at run time)
  *     - name:         NAME                      (R) distinct
  *       vlan:         1..4094                   (R) distinct (IEEE 802.1Q)
  *       tunnel_id:    1..4294967295             (R) distinct; with vxlan

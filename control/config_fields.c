@@ -684,10 +684,9 @@ static int root_check(struct l2x_cfg_ctx *c, void *obj,
 		    "need at least one SA per direction (in: "
 		    "%u, out: %u)",
 		    dirs[L2X_CONFIG_DIR_IN], dirs[L2X_CONFIG_DIR_OUT]);
-	if (cfg->ports.lan.mode == L2X_CONFIG_LAN_ACCESS &&
-	    cfg->n_networks != 1)
+	if (cfg->ports.lan.mode == L2X_CONFIG_LAN_ACCESS && cfg->n_networks > 1)
 		return l2x_cfg_fail(c, c->lan_mode_line, "ports.lan.mode",
-				    "access carries exactly one network, "
+				    "access carries at most one network, "
 				    "networks has %u",
 				    cfg->n_networks);
 	return 0;
@@ -729,10 +728,11 @@ static const struct l2x_cfg_field root_fields[] = {
      .type = CFG_MAP,
      .map = &bridge_table,
      AT(struct l2x_config, bridge)},
+    /* optional: an appliance in a mesh pair with nothing extended yet
+     * runs an empty dataplane (networks come with NET_ADD or a reload) */
     {.key = "networks",
      .type = CFG_LIST,
-     .flags = CFG_REQ,
-     .lo = 1,
+     .lo = 0,
      .hi = L2X_CONFIG_NETWORKS_MAX,
      .elem = &net_elem,
      .aux = offsetof(struct l2x_config, n_networks),

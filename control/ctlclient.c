@@ -2,6 +2,7 @@
 /*
  * ctlclient.c - client of the dataplane's control socket (ctlclient.h).
  */
+#include <endian.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -212,7 +213,7 @@ static int send_request(struct l2x_ctlclient *c, const struct l2x_ctlmsg *req,
 		return set_why(c, (int)n, "%s request does not encode: %s",
 			       l2x_ctlmsg_type_str(req->type),
 			       strerror((int)-n));
-	h->req_id = rte_cpu_to_be_32(id);
+	h->req_id = htobe32(id);
 	sent = send(c->fd, c->tx, (size_t)n, MSG_NOSIGNAL);
 	e = errno;
 	sodium_memzero(c->tx, (size_t)n);

@@ -45,8 +45,8 @@
  * (sodium_memzero) right after send() on every path. No reply carries key
  * material.
  *
- * No DPDK runtime: only DPDK headers (byte order, through ctlmsg.h) are
- * used, so l2xctl and l2x-ike need no EAL.
+ * No DPDK: neither its headers nor its libraries (ctlmsg.h has its own
+ * byte-order types), so l2xctl, l2x-ike and l2x-agent link none of it.
  *
  * Thread-safety: a connection is used by one thread at a time (callers
  * that share one, like l2x-ike's backend, hold a lock around

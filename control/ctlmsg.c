@@ -15,6 +15,7 @@
  * three short functions each, one concept; splitting the bodies into
  * another file would only add a private header between them.
  */
+#include <endian.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -23,7 +24,6 @@
 #include <string.h>
 
 #include <sodium.h>
-#include <rte_byteorder.h>
 
 #include "control/ctlmsg.h"
 
@@ -155,7 +155,7 @@ static unsigned aead_key_len(uint64_t alg)
 	switch (alg) {
 	case L2X_AEAD_AES256GCM:	/* RFC 4106 section 8.1 */
 	case L2X_AEAD_CHACHA20POLY1305: /* RFC 7634 section 2 */
-		return L2X_ESP_KEY_LEN + L2X_ESP_SALT_LEN;
+		return L2X_CTL_ESP_KEY_LEN + L2X_CTL_ESP_SALT_LEN;
 	default:
 		return 0;
 	}
@@ -320,25 +320,25 @@ static enum l2x_ctl_err dec_sa_add(const uint8_t *b, size_t n,
 			return fail(f, L2X_CTL_ERR_RESERVED_NONZERO, "key", i,
 				    "byte %zu past key_len %u is not 0", i,
 				    w->key_len);
-	s->spi = rte_be_to_cpu_32(w->spi);
+	s->spi = be32toh(w->spi);
 	s->dir = (enum l2x_ctl_dir)w->dir;
 	s->alg = (enum l2x_aead)w->alg;
 	s->encap = (enum l2x_encap)w->encap;
 	s->sa_flags = w->sa_flags;
-	s->replay_window = rte_be_to_cpu_16(w->replay_window);
+	s->replay_window = be16toh(w->replay_window);
 	s->key_len = w->key_len;
 	memcpy(s->key, w->key, sizeof(s->key));
-	s->soft.bytes = rte_be_to_cpu_64(w->soft_bytes);
-	s->hard.bytes = rte_be_to_cpu_64(w->hard_bytes);
-	s->soft.packets = rte_be_to_cpu_64(w->soft_packets);
-	s->hard.packets = rte_be_to_cpu_64(w->hard_packets);
-	s->soft.seconds = rte_be_to_cpu_64(w->soft_seconds);
-	s->hard.seconds = rte_be_to_cpu_64(w->hard_seconds);
-	s->peer_addr = rte_be_to_cpu_32(w->peer_addr);
-	s->local_addr = rte_be_to_cpu_32(w->local_addr);
-	s->peer_port = rte_be_to_cpu_16(w->peer_port);
-	s->local_port = rte_be_to_cpu_16(w->local_port);
-	s->tunnel = rte_be_to_cpu_32(w->tunnel);
+	s->soft.bytes = be64toh(w->soft_bytes);
+	s->hard.bytes = be64toh(w->hard_bytes);
+	s->soft.packets = be64toh(w->soft_packets);
+	s->hard.packets = be64toh(w->hard_packets);
+	s->soft.seconds = be64toh(w->soft_seconds);
+	s->hard.seconds = be64toh(w->hard_seconds);
+	s->peer_addr = be32toh(w->peer_addr);
+	s->local_addr = be32toh(w->local_addr);
+	s->peer_port = be16toh(w->peer_port);
+	s->local_port = be16toh(w->local_port);
+	s->tunnel = be32toh(w->tunnel);
 	return L2X_CTL_ERR_OK;
 }
 
@@ -378,25 +378,25 @@ static void enc_sa_add(const struct l2x_ctlmsg *m, uint8_t *b)
 	struct l2x_ctl_w_sa_add *w = (void *)b;
 	const struct l2x_ctl_sa_add *s = &m->u.sa_add;
 
-	w->spi = rte_cpu_to_be_32(s->spi);
+	w->spi = htobe32(s->spi);
 	w->dir = (uint8_t)s->dir;
 	w->alg = (uint8_t)s->alg;
 	w->encap = (uint8_t)s->encap;
 	w->sa_flags = s->sa_flags;
-	w->replay_window = rte_cpu_to_be_16(s->replay_window);
+	w->replay_window = htobe16(s->replay_window);
 	w->key_len = s->key_len;
 	memcpy(w->key, s->key, s->key_len); /* checked <= KEY_MAX */
-	w->soft_bytes = rte_cpu_to_be_64(s->soft.bytes);
-	w->hard_bytes = rte_cpu_to_be_64(s->hard.bytes);
-	w->soft_packets = rte_cpu_to_be_64(s->soft.packets);
-	w->hard_packets = rte_cpu_to_be_64(s->hard.packets);
-	w->soft_seconds = rte_cpu_to_be_64(s->soft.seconds);
-	w->hard_seconds = rte_cpu_to_be_64(s->hard.seconds);
-	w->peer_addr = rte_cpu_to_be_32(s->peer_addr);
-	w->local_addr = rte_cpu_to_be_32(s->local_addr);
-	w->peer_port = rte_cpu_to_be_16(s->peer_port);
-	w->local_port = rte_cpu_to_be_16(s->local_port);
-	w->tunnel = rte_cpu_to_be_32(s->tunnel);
+	w->soft_bytes = htobe64(s->soft.bytes);
+	w->hard_bytes = htobe64(s->hard.bytes);
+	w->soft_packets = htobe64(s->soft.packets);
+	w->hard_packets = htobe64(s->hard.packets);
+	w->soft_seconds = htobe64(s->soft.seconds);
+	w->hard_seconds = htobe64(s->hard.seconds);
+	w->peer_addr = htobe32(s->peer_addr);
+	w->local_addr = htobe32(s->local_addr);
+	w->peer_port = htobe16(s->peer_port);
+	w->local_port = htobe16(s->local_port);
+	w->tunnel = htobe32(s->tunnel);
 }
 
 static enum l2x_ctl_err dec_sa_id(const uint8_t *b, size_t n,
@@ -406,7 +406,7 @@ static enum l2x_ctl_err dec_sa_id(const uint8_t *b, size_t n,
 
 	(void)n;
 	CHECK(zeros(f, "reserved0", w->reserved0, sizeof(w->reserved0)));
-	m->u.sa_id.spi = rte_be_to_cpu_32(w->spi);
+	m->u.sa_id.spi = be32toh(w->spi);
 	m->u.sa_id.dir = (enum l2x_ctl_dir)w->dir;
 	return L2X_CTL_ERR_OK;
 }
@@ -422,7 +422,7 @@ static void enc_sa_id(const struct l2x_ctlmsg *m, uint8_t *b)
 {
 	struct l2x_ctl_w_sa_id *w = (void *)b;
 
-	w->spi = rte_cpu_to_be_32(m->u.sa_id.spi);
+	w->spi = htobe32(m->u.sa_id.spi);
 	w->dir = (uint8_t)m->u.sa_id.dir;
 }
 
@@ -436,10 +436,10 @@ static enum l2x_ctl_err dec_sa_update(const uint8_t *b, size_t n,
 	(void)n;
 	CHECK(zeros(f, "reserved0", w->reserved0, sizeof(w->reserved0)));
 	CHECK(zeros(f, "reserved1", w->reserved1, sizeof(w->reserved1)));
-	s->spi = rte_be_to_cpu_32(w->spi);
+	s->spi = be32toh(w->spi);
 	s->dir = (enum l2x_ctl_dir)w->dir;
-	s->peer_addr = rte_be_to_cpu_32(w->peer_addr);
-	s->peer_port = rte_be_to_cpu_16(w->peer_port);
+	s->peer_addr = be32toh(w->peer_addr);
+	s->peer_port = be16toh(w->peer_port);
 	return L2X_CTL_ERR_OK;
 }
 
@@ -459,10 +459,10 @@ static void enc_sa_update(const struct l2x_ctlmsg *m, uint8_t *b)
 	struct l2x_ctl_w_sa_update *w = (void *)b;
 	const struct l2x_ctl_sa_update *s = &m->u.sa_update;
 
-	w->spi = rte_cpu_to_be_32(s->spi);
+	w->spi = htobe32(s->spi);
 	w->dir = (uint8_t)s->dir;
-	w->peer_addr = rte_cpu_to_be_32(s->peer_addr);
-	w->peer_port = rte_cpu_to_be_16(s->peer_port);
+	w->peer_addr = htobe32(s->peer_addr);
+	w->peer_port = htobe16(s->peer_port);
 }
 
 static enum l2x_ctl_err dec_sa_info(const uint8_t *b, size_t n,
@@ -474,13 +474,13 @@ static enum l2x_ctl_err dec_sa_info(const uint8_t *b, size_t n,
 
 	(void)n;
 	CHECK(zeros(f, "reserved0", &w->reserved0, 1));
-	s->spi = rte_be_to_cpu_32(w->spi);
+	s->spi = be32toh(w->spi);
 	s->dir = (enum l2x_ctl_dir)w->dir;
 	s->alg = (enum l2x_aead)w->alg;
 	s->state = w->state;
-	s->packets = rte_be_to_cpu_64(w->packets);
-	s->bytes = rte_be_to_cpu_64(w->bytes);
-	s->last_use = rte_be_to_cpu_64(w->last_use);
+	s->packets = be64toh(w->packets);
+	s->bytes = be64toh(w->bytes);
+	s->last_use = be64toh(w->last_use);
 	return L2X_CTL_ERR_OK;
 }
 
@@ -501,13 +501,13 @@ static void enc_sa_info(const struct l2x_ctlmsg *m, uint8_t *b)
 	struct l2x_ctl_w_sa_info *w = (void *)b;
 	const struct l2x_ctl_sa_info *s = &m->u.sa_info;
 
-	w->spi = rte_cpu_to_be_32(s->spi);
+	w->spi = htobe32(s->spi);
 	w->dir = (uint8_t)s->dir;
 	w->alg = (uint8_t)s->alg;
 	w->state = s->state;
-	w->packets = rte_cpu_to_be_64(s->packets);
-	w->bytes = rte_cpu_to_be_64(s->bytes);
-	w->last_use = rte_cpu_to_be_64(s->last_use);
+	w->packets = htobe64(s->packets);
+	w->bytes = htobe64(s->bytes);
+	w->last_use = htobe64(s->last_use);
 }
 
 static enum l2x_ctl_err dec_spi(const uint8_t *b, size_t n,
@@ -517,7 +517,7 @@ static enum l2x_ctl_err dec_spi(const uint8_t *b, size_t n,
 
 	(void)n;
 	(void)f;
-	m->u.spi.spi = rte_be_to_cpu_32(w->spi);
+	m->u.spi.spi = be32toh(w->spi);
 	return L2X_CTL_ERR_OK;
 }
 
@@ -531,7 +531,7 @@ static void enc_spi(const struct l2x_ctlmsg *m, uint8_t *b)
 {
 	struct l2x_ctl_w_spi *w = (void *)b;
 
-	w->spi = rte_cpu_to_be_32(m->u.spi.spi);
+	w->spi = htobe32(m->u.spi.spi);
 }
 
 static enum l2x_ctl_err dec_peer(const uint8_t *b, size_t n,
@@ -541,8 +541,8 @@ static enum l2x_ctl_err dec_peer(const uint8_t *b, size_t n,
 
 	(void)n;
 	CHECK(zeros(f, "reserved0", w->reserved0, sizeof(w->reserved0)));
-	m->u.peer.peer_addr = rte_be_to_cpu_32(w->peer_addr);
-	m->u.peer.peer_port = rte_be_to_cpu_16(w->peer_port);
+	m->u.peer.peer_addr = be32toh(w->peer_addr);
+	m->u.peer.peer_port = be16toh(w->peer_port);
 	return L2X_CTL_ERR_OK;
 }
 
@@ -557,8 +557,8 @@ static void enc_peer(const struct l2x_ctlmsg *m, uint8_t *b)
 {
 	struct l2x_ctl_w_peer *w = (void *)b;
 
-	w->peer_addr = rte_cpu_to_be_32(m->u.peer.peer_addr);
-	w->peer_port = rte_cpu_to_be_16(m->u.peer.peer_port);
+	w->peer_addr = htobe32(m->u.peer.peer_addr);
+	w->peer_port = htobe16(m->u.peer.peer_port);
 }
 
 /* ---- network messages --------------------------------------------------- */
@@ -574,13 +574,13 @@ static enum l2x_ctl_err dec_net_add(const uint8_t *b, size_t n,
 	CHECK(str_pad(f, "name", w->name, sizeof(w->name)));
 	CHECK(zeros(f, "reserved0", w->reserved0, sizeof(w->reserved0)));
 	memcpy(s->name, w->name, sizeof(s->name));
-	s->vlan = rte_be_to_cpu_16(w->vlan);
-	s->mss_clamp = rte_be_to_cpu_16(w->mss_clamp);
-	s->tunnel_id = rte_be_to_cpu_32(w->tunnel_id);
-	s->gw_addr = rte_be_to_cpu_32(w->gw_addr);
+	s->vlan = be16toh(w->vlan);
+	s->mss_clamp = be16toh(w->mss_clamp);
+	s->tunnel_id = be32toh(w->tunnel_id);
+	s->gw_addr = be32toh(w->gw_addr);
 	s->gw_prefix = w->gw_prefix;
 	s->gw_side = (enum l2x_ctl_gw_side)w->gw_side;
-	s->mac_limit = rte_be_to_cpu_32(w->mac_limit);
+	s->mac_limit = be32toh(w->mac_limit);
 	return L2X_CTL_ERR_OK;
 }
 
@@ -637,13 +637,13 @@ static void enc_net_add(const struct l2x_ctlmsg *m, uint8_t *b)
 	const struct l2x_ctl_net_add *s = &m->u.net_add;
 
 	memcpy(w->name, s->name, strnlen(s->name, sizeof(s->name)));
-	w->vlan = rte_cpu_to_be_16(s->vlan);
-	w->mss_clamp = rte_cpu_to_be_16(s->mss_clamp);
-	w->tunnel_id = rte_cpu_to_be_32(s->tunnel_id);
-	w->gw_addr = rte_cpu_to_be_32(s->gw_addr);
+	w->vlan = htobe16(s->vlan);
+	w->mss_clamp = htobe16(s->mss_clamp);
+	w->tunnel_id = htobe32(s->tunnel_id);
+	w->gw_addr = htobe32(s->gw_addr);
 	w->gw_prefix = s->gw_prefix;
 	w->gw_side = (uint8_t)s->gw_side;
-	w->mac_limit = rte_cpu_to_be_32(s->mac_limit);
+	w->mac_limit = htobe32(s->mac_limit);
 }
 
 static enum l2x_ctl_err dec_net_del(const uint8_t *b, size_t n,
@@ -656,7 +656,7 @@ static enum l2x_ctl_err dec_net_del(const uint8_t *b, size_t n,
 	CHECK(str_pad(f, "name", w->name, sizeof(w->name)));
 	CHECK(zeros(f, "reserved0", w->reserved0, sizeof(w->reserved0)));
 	memcpy(m->u.net_del.name, w->name, sizeof(w->name));
-	m->u.net_del.vlan = rte_be_to_cpu_16(w->vlan);
+	m->u.net_del.vlan = be16toh(w->vlan);
 	return L2X_CTL_ERR_OK;
 }
 
@@ -682,7 +682,7 @@ static void enc_net_del(const struct l2x_ctlmsg *m, uint8_t *b)
 	const struct l2x_ctl_net_del *s = &m->u.net_del;
 
 	memcpy(w->name, s->name, strnlen(s->name, sizeof(s->name)));
-	w->vlan = rte_cpu_to_be_16(s->vlan);
+	w->vlan = htobe16(s->vlan);
 }
 
 static enum l2x_ctl_err dec_macs_clear(const uint8_t *b, size_t n,
@@ -791,7 +791,7 @@ static enum l2x_ctl_err dec_error(const uint8_t *b, size_t n,
 
 	(void)n;
 	CHECK(str_pad(f, "text", w->text, sizeof(w->text)));
-	m->u.error.code = rte_be_to_cpu_32(w->code);
+	m->u.error.code = be32toh(w->code);
 	memcpy(m->u.error.text, w->text, sizeof(w->text));
 	return L2X_CTL_ERR_OK;
 }
@@ -808,7 +808,7 @@ static void enc_error(const struct l2x_ctlmsg *m, uint8_t *b)
 	struct l2x_ctl_w_error *w = (void *)b;
 	const char *t = m->u.error.text;
 
-	w->code = rte_cpu_to_be_32(m->u.error.code);
+	w->code = htobe32(m->u.error.code);
 	memcpy(w->text, t, strnlen(t, L2X_CTL_TEXT_LEN));
 }
 
@@ -899,7 +899,7 @@ enum l2x_ctl_err l2x_ctlmsg_parse(const uint8_t *p, size_t len,
 			    "message of %zu bytes is shorter than the "
 			    "%zu-byte header",
 			    len, L2X_CTL_HDR_LEN);
-	magic = rte_be_to_cpu_32(h->magic);
+	magic = be32toh(h->magic);
 	if (magic != L2X_CTL_MAGIC)
 		return fail(f, L2X_CTL_ERR_BAD_MAGIC, "magic", magic,
 			    "0x%08x: not an l2x control message", magic);
@@ -909,9 +909,9 @@ enum l2x_ctl_err l2x_ctlmsg_parse(const uint8_t *p, size_t len,
 			    "speaks %d)",
 			    h->version, L2X_CTL_VERSION);
 	out->type = (enum l2x_ctl_type)h->type;
-	out->flags = rte_be_to_cpu_16(h->flags);
-	out->req_id = rte_be_to_cpu_32(h->req_id);
-	blen = rte_be_to_cpu_32(h->length);
+	out->flags = be16toh(h->flags);
+	out->req_id = be32toh(h->req_id);
+	blen = be32toh(h->length);
 	if (blen > L2X_CTL_BODY_MAX)
 		return fail(f, L2X_CTL_ERR_TOO_LONG, "length", blen,
 			    "%" PRIu32 " body bytes exceed the %zu-byte limit",
@@ -977,12 +977,12 @@ ssize_t l2x_ctlmsg_build(const struct l2x_ctlmsg *m, uint8_t *buf, size_t cap)
 	if (cap < total)
 		return -ENOSPC;
 	memset(buf, 0, total);
-	h->magic = rte_cpu_to_be_32(L2X_CTL_MAGIC);
+	h->magic = htobe32(L2X_CTL_MAGIC);
 	h->version = L2X_CTL_VERSION;
 	h->type = (uint8_t)m->type;
-	h->flags = rte_cpu_to_be_16(m->flags);
-	h->length = rte_cpu_to_be_32((uint32_t)blen);
-	h->req_id = rte_cpu_to_be_32(m->req_id);
+	h->flags = htobe16(m->flags);
+	h->length = htobe32((uint32_t)blen);
+	h->req_id = htobe32(m->req_id);
 	if (d->enc != NULL)
 		d->enc(m, buf + L2X_CTL_HDR_LEN);
 	return (ssize_t)total;

@@ -58,6 +58,13 @@
  * caller's: sodium_memzero() them after send() / after parse. No reply
  * ever carries key material (SA_INFO has counters only).
  *
+ * No DPDK. l2xctl, l2x-ike and l2x-agent include this file and link no
+ * DPDK, so it includes none of its headers: the wire structs use the
+ * l2x_be*_t types below, the ids of transforms and encapsulations come
+ * from dataplane/wire_ids.h (which wire.h includes too), and the few
+ * sizes it takes from wire.h and DPDK are copied here as numbers that
+ * dataplane/ctl.c asserts equal to theirs, so they cannot drift.
+ *
  * Thread-safety: every function is pure and reentrant (no global state);
  * call from any thread, one l2x_ctlmsg per caller.
  */
@@ -68,12 +75,14 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include <rte_byteorder.h>
-#include <rte_ether.h>
-#include <rte_ip.h>
-#include <rte_tcp.h>
+#include "dataplane/wire_ids.h"
 
-#include "dataplane/wire.h"
+/* Fields of the wire structs: they hold the bytes in network order (as
+ * DPDK's rte_be*_t do); convert with htobe16()/be16toh() and the like
+ * (<endian.h>). Plain integers, so that the structs need no DPDK. */
+typedef uint16_t l2x_be16_t;
+typedef uint32_t l2x_be32_t;
+typedef uint64_t l2x_be64_t;
 
 /* ---- framing ------------------------------------------------------------ */
 
@@ -96,12 +105,12 @@
  *   req_id   any value, chosen by the requester and echoed by each reply.
  */
 struct l2x_ctl_hdr {
-	rte_be32_t magic;
+	l2x_be32_t magic;
 	uint8_t version;
 	uint8_t type;
-	rte_be16_t flags;
-	rte_be32_t length;
-	rte_be32_t req_id;
+	l2x_be16_t flags;
+	l2x_be32_t length;
+	l2x_be32_t req_id;
 } __attribute__((packed));
 _Static_assert(sizeof(struct l2x_ctl_hdr) == 16, "control header");
 
@@ -157,8 +166,12 @@ enum l2x_ctl_dir {
 /* Largest anti-replay window (RFC 4303 section 3.4.3; DESIGN.md). */
 #define L2X_CTL_REPLAY_MAX 4096
 /* Key field: 32-byte key followed by the 4-byte salt (RFC 4106 section
- * 8.1, RFC 7634 section 2), the layout IKE's KEYMAT gives. */
-#define L2X_CTL_KEY_MAX (L2X_ESP_KEY_LEN + L2X_ESP_SALT_LEN)
+ * 8.1, RFC 7634 section 2), the layout IKE's KEYMAT gives. Both AEADs
+ * take these lengths (wire.h's L2X_ESP_KEY_LEN and L2X_ESP_SALT_LEN,
+ * asserted equal in dataplane/ctl.c). */
+#define L2X_CTL_ESP_KEY_LEN 32
+#define L2X_CTL_ESP_SALT_LEN 4
+#define L2X_CTL_KEY_MAX (L2X_CTL_ESP_KEY_LEN + L2X_CTL_ESP_SALT_LEN)
 
 /* Which side of the tunnel owns an extended network's gateway. */
 enum l2x_ctl_gw_side {
@@ -169,14 +182,20 @@ enum l2x_ctl_gw_side {
 
 /* mss_clamp: 0 = auto (from the uplink MTU), 1 = off, or a fixed MSS from
  * 536 (RFC 1122 section 4.2.2.6 default) to the largest jumbo frame's
- * (9216 - 20 IPv4 - 20 TCP). */
+ * (9216 - 20 IPv4 - 20 TCP). The frame and header sizes are wire.h's
+ * L2X_MAX_FRAME and DPDK's struct sizes (Ethernet, 802.1Q tag, IPv4 and
+ * TCP without options), asserted equal in dataplane/ctl.c. */
 #define L2X_CTL_MSS_AUTO 0
 #define L2X_CTL_MSS_OFF 1
 #define L2X_CTL_MSS_MIN 536
-#define L2X_CTL_MSS_MAX                                              \
-	(L2X_MAX_FRAME - sizeof(struct rte_ether_hdr) -              \
-	 sizeof(struct rte_vlan_hdr) - sizeof(struct rte_ipv4_hdr) - \
-	 sizeof(struct rte_tcp_hdr))
+#define L2X_CTL_MAX_FRAME 9234 /* 9216 + Ethernet header + one tag */
+#define L2X_CTL_ETHER_HDR_LEN 14
+#define L2X_CTL_VLAN_HDR_LEN 4
+#define L2X_CTL_IPV4_HDR_LEN 20
+#define L2X_CTL_TCP_HDR_LEN 20
+#define L2X_CTL_MSS_MAX                                                     \
+	(L2X_CTL_MAX_FRAME - L2X_CTL_ETHER_HDR_LEN - L2X_CTL_VLAN_HDR_LEN - \
+	 L2X_CTL_IPV4_HDR_LEN - L2X_CTL_TCP_HDR_LEN)
 _Static_assert(L2X_CTL_MSS_MAX == 9176, "jumbo MSS");
 
 /* VLAN ids an extended network may use (IEEE 802.1Q: 0 and 4095 are
@@ -223,9 +242,9 @@ enum l2x_ctl_show {
  * SA_ADD: install one SA. 112 bytes.
  *   spi            256..2^32-1 (L2X_CTL_SPI_MIN).
  *   dir            enum l2x_ctl_dir: 0 in, 1 out.
- *   alg            enum l2x_aead (wire.h): 20 AES-256-GCM-16 or 28
+ *   alg            enum l2x_aead (wire_ids.h): 20 AES-256-GCM-16 or 28
  *                  ChaCha20-Poly1305, the IKEv2 transform ids.
- *   encap          enum l2x_encap (wire.h): 0 GRE-TEB, 1 VXLAN.
+ *   encap          enum l2x_encap (wire_ids.h): 0 GRE-TEB, 1 VXLAN.
  *   sa_flags       L2X_CTL_SA_ESN; other bits zero.
  *   replay_window  0..4096 packets; 0 turns anti-replay off.
  *   key_len        key + salt bytes the alg takes: 36 for both.
@@ -242,33 +261,33 @@ enum l2x_ctl_show {
  *                  (strongSwan's reqid); it names the inner endpoints.
  */
 struct l2x_ctl_w_sa_add {
-	rte_be32_t spi;
+	l2x_be32_t spi;
 	uint8_t dir;
 	uint8_t alg;
 	uint8_t encap;
 	uint8_t sa_flags;
-	rte_be16_t replay_window;
+	l2x_be16_t replay_window;
 	uint8_t key_len;
 	uint8_t reserved0;
 	uint8_t key[L2X_CTL_KEY_MAX];
-	rte_be64_t soft_bytes;
-	rte_be64_t hard_bytes;
-	rte_be64_t soft_packets;
-	rte_be64_t hard_packets;
-	rte_be64_t soft_seconds;
-	rte_be64_t hard_seconds;
-	rte_be32_t peer_addr;
-	rte_be32_t local_addr;
-	rte_be16_t peer_port;
-	rte_be16_t local_port;
-	rte_be32_t tunnel;
+	l2x_be64_t soft_bytes;
+	l2x_be64_t hard_bytes;
+	l2x_be64_t soft_packets;
+	l2x_be64_t hard_packets;
+	l2x_be64_t soft_seconds;
+	l2x_be64_t hard_seconds;
+	l2x_be32_t peer_addr;
+	l2x_be32_t local_addr;
+	l2x_be16_t peer_port;
+	l2x_be16_t local_port;
+	l2x_be32_t tunnel;
 } __attribute__((packed));
 _Static_assert(sizeof(struct l2x_ctl_w_sa_add) == 112, "SA_ADD body");
 
 /* SA_DEL and SA_QUERY: one SA by SPI and direction. 8 bytes.
  *   spi        256..2^32-1.   dir  0 in, 1 out.   reserved0  zero. */
 struct l2x_ctl_w_sa_id {
-	rte_be32_t spi;
+	l2x_be32_t spi;
 	uint8_t dir;
 	uint8_t reserved0[3];
 } __attribute__((packed));
@@ -279,11 +298,11 @@ _Static_assert(sizeof(struct l2x_ctl_w_sa_id) == 8, "SA_DEL/QUERY body");
  *   spi, dir   as SA_DEL.            reserved0, reserved1  zero.
  *   peer_addr  unicast IPv4.         peer_port  1..65535. */
 struct l2x_ctl_w_sa_update {
-	rte_be32_t spi;
+	l2x_be32_t spi;
 	uint8_t dir;
 	uint8_t reserved0[3];
-	rte_be32_t peer_addr;
-	rte_be16_t peer_port;
+	l2x_be32_t peer_addr;
+	l2x_be16_t peer_port;
 	uint8_t reserved1[2];
 } __attribute__((packed));
 _Static_assert(sizeof(struct l2x_ctl_w_sa_update) == 16, "SA_UPDATE body");
@@ -305,14 +324,14 @@ _Static_assert(sizeof(struct l2x_ctl_w_sa_update) == 16, "SA_UPDATE body");
  */
 struct l2x_ctl_w_net_add {
 	char name[L2X_CTL_NAME_LEN];
-	rte_be16_t vlan;
-	rte_be16_t mss_clamp;
-	rte_be32_t tunnel_id;
-	rte_be32_t gw_addr;
+	l2x_be16_t vlan;
+	l2x_be16_t mss_clamp;
+	l2x_be32_t tunnel_id;
+	l2x_be32_t gw_addr;
 	uint8_t gw_prefix;
 	uint8_t gw_side;
 	uint8_t reserved0[2];
-	rte_be32_t mac_limit;
+	l2x_be32_t mac_limit;
 } __attribute__((packed));
 _Static_assert(sizeof(struct l2x_ctl_w_net_add) == 52, "NET_ADD body");
 
@@ -322,7 +341,7 @@ _Static_assert(sizeof(struct l2x_ctl_w_net_add) == 52, "NET_ADD body");
  *   vlan       0 (not given) or 1..4094.      reserved0  zero. */
 struct l2x_ctl_w_net_del {
 	char name[L2X_CTL_NAME_LEN];
-	rte_be16_t vlan;
+	l2x_be16_t vlan;
 	uint8_t reserved0[2];
 } __attribute__((packed));
 _Static_assert(sizeof(struct l2x_ctl_w_net_del) == 36, "NET_DEL body");
@@ -363,7 +382,7 @@ _Static_assert(sizeof(struct l2x_ctl_w_macs_clear) == 32, "MACS_CLEAR");
 /* SPI: the answer to SPI_ALLOC. 4 bytes.
  *   spi        256..2^32-1 (L2X_CTL_SPI_MIN). */
 struct l2x_ctl_w_spi {
-	rte_be32_t spi;
+	l2x_be32_t spi;
 } __attribute__((packed));
 _Static_assert(sizeof(struct l2x_ctl_w_spi) == 4, "SPI body");
 
@@ -376,8 +395,8 @@ _Static_assert(sizeof(struct l2x_ctl_w_spi) == 4, "SPI body");
  * mapping event (ipsec/ike/ike_natmap.h).
  *   peer_addr  unicast IPv4.    peer_port  1..65535.   reserved0  zero. */
 struct l2x_ctl_w_peer {
-	rte_be32_t peer_addr;
-	rte_be16_t peer_port;
+	l2x_be32_t peer_addr;
+	l2x_be16_t peer_port;
 	uint8_t reserved0[2];
 } __attribute__((packed));
 _Static_assert(sizeof(struct l2x_ctl_w_peer) == 8, "PEER body");
@@ -389,7 +408,7 @@ _Static_assert(sizeof(struct l2x_ctl_w_peer) == 8, "PEER body");
  *              NL_SET_ERR_MSG: 0..199 bytes of printable ASCII (0x20..0x7e),
  *              NUL, zeros. */
 struct l2x_ctl_w_error {
-	rte_be32_t code;
+	l2x_be32_t code;
 	char text[L2X_CTL_TEXT_LEN];
 } __attribute__((packed));
 _Static_assert(sizeof(struct l2x_ctl_w_error) == 204, "ERROR body");
@@ -403,14 +422,14 @@ _Static_assert(sizeof(struct l2x_ctl_w_error) == 204, "ERROR body");
  *   last_use   the dataplane's clock in seconds at the last packet, 0 =
  *              never used. */
 struct l2x_ctl_w_sa_info {
-	rte_be32_t spi;
+	l2x_be32_t spi;
 	uint8_t dir;
 	uint8_t alg;
 	uint8_t state;
 	uint8_t reserved0;
-	rte_be64_t packets;
-	rte_be64_t bytes;
-	rte_be64_t last_use;
+	l2x_be64_t packets;
+	l2x_be64_t bytes;
+	l2x_be64_t last_use;
 } __attribute__((packed));
 _Static_assert(sizeof(struct l2x_ctl_w_sa_info) == 32, "SA_INFO body");
 

@@ -12,10 +12,29 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_tcp.h>
 #include <sodium.h>
 
 #include "dataplane/ctl.h"
 #include "dataplane/dp.h"
+#include "dataplane/wire.h"
+
+/* ctlmsg.h builds without DPDK, so it copies the few sizes it needs from
+ * wire.h and DPDK's headers; here, where both are seen, they must agree. */
+_Static_assert(L2X_CTL_ESP_KEY_LEN == L2X_ESP_KEY_LEN, "ctlmsg.h key length");
+_Static_assert(L2X_CTL_ESP_SALT_LEN == L2X_ESP_SALT_LEN, "ctlmsg.h salt");
+_Static_assert(L2X_CTL_MAX_FRAME == L2X_MAX_FRAME, "ctlmsg.h max frame");
+_Static_assert(L2X_CTL_ETHER_HDR_LEN == sizeof(struct rte_ether_hdr) &&
+		   L2X_CTL_ETHER_HDR_LEN == RTE_ETHER_HDR_LEN,
+	       "ctlmsg.h Ethernet header");
+_Static_assert(L2X_CTL_VLAN_HDR_LEN == sizeof(struct rte_vlan_hdr),
+	       "ctlmsg.h 802.1Q tag");
+_Static_assert(L2X_CTL_IPV4_HDR_LEN == sizeof(struct rte_ipv4_hdr),
+	       "ctlmsg.h IPv4 header");
+_Static_assert(L2X_CTL_TCP_HDR_LEN == sizeof(struct rte_tcp_hdr),
+	       "ctlmsg.h TCP header");
 
 /* Connections served at once; more wait in the listen backlog. */
 #define L2X_CTL_CONN_MAX 8

@@ -72,7 +72,7 @@
 #define L2X_DP_EXC_BURST 256
 /* The tunnel peer's own exception bucket (l2x_fwd_exc_admit): IKE, ICMP
  * from the peer's address and ARP from the next hop, so that a flood from
- * anyone else cannot starve DPD and rekeys (docs/design-notes.md,
+ * anyone else cannot starve DPD and rekeys (docs/architecture.md,
  * "Exception path: the peer's own bucket"). */
 #define L2X_DP_EXC_PEER_PPS 2000
 #define L2X_DP_EXC_PEER_BURST 256

@@ -25,6 +25,9 @@
 #include <rte_ip.h>
 #include <rte_udp.h>
 
+/* enum l2x_encap and enum l2x_aead, the ids the control plane shares. */
+#include "dataplane/wire_ids.h"
+
 /* UDP port shared by IKE and ESP-in-UDP (RFC 3948 section 2). */
 #define L2X_UDP_ENCAP_PORT 4500
 /* IKE's own port (RFC 7296 section 2). */
@@ -91,20 +94,6 @@ struct l2x_vxlan_hdr {
 _Static_assert(sizeof(struct l2x_vxlan_hdr) == 8, "RFC 7348 section 5");
 #define L2X_VXLAN_FLAG_I 0x08000000u
 #define L2X_VXLAN_VNI_MAX 0xffffffu
-
-/* Inner encapsulation of a tunnel (DESIGN.md, "Wire format"). */
-enum l2x_encap {
-	L2X_ENCAP_GRE = 0,   /* inner IPv4 + GRE-TEB, key = tunnel id */
-	L2X_ENCAP_VXLAN = 1, /* inner IPv4 + UDP 4789 + VXLAN, VNI = id */
-};
-
-/* The ESP transforms l2x speaks: AEAD only, 32-byte key + 4-byte salt,
- * 8-byte IV, 16-byte ICV. The values are the IKEv2 transform ids
- * (RFC 7296 / IANA "Transform Type 1"). */
-enum l2x_aead {
-	L2X_AEAD_AES256GCM = 20,	/* ENCR_AES_GCM_16, RFC 4106 */
-	L2X_AEAD_CHACHA20POLY1305 = 28, /* ENCR_CHACHA20_POLY1305, RFC 7634 */
-};
 
 /* Fixed parts of the overhead, each from its structures. */
 #define L2X_OUTER_HDR_LEN                                             \

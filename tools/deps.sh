@@ -10,12 +10,13 @@ libsodium-dev
 libnl-3-dev libnl-route-3-dev libnl-genl-3-dev
 libcmocka-dev
 libyaml-dev
+libmicrohttpd-dev libgnutls28-dev libcurl4-gnutls-dev libjansson-dev libsqlite3-dev sqlite3
 strongswan-charon strongswan-swanctl strongswan-pki
 libcharon-extra-plugins libstrongswan-extra-plugins
 libstrongswan-standard-plugins
 dpkg-dev gperf flex bison bzip2 xz-utils
 clang llvm libclang-rt-14-dev clang-format
-python3 python3-scapy python3-cryptography
+python3 python3-scapy python3-cryptography python3-yaml python3-jsonschema curl
 iproute2 iputils-ping tcpdump nftables iperf3 ethtool procps util-linux jq
 "
 

@@ -11,6 +11,11 @@
  *                      [mss auto|off|N] [mac-limit N]
  *   l2xctl [-s SOCKET] net del NAME | net del vlan VID
  *   l2xctl [-s SOCKET] reload
+ *   l2xctl --manager URL [--pin PIN] [--token-file FILE] [-j] COMMAND
+ *
+ * With --manager (or L2X_MANAGER) l2xctl speaks to an l2x-agent manager's
+ * REST API instead (pair, mesh, extend, unextend, show extensions|
+ * appliances|mesh ...): control/mgrcli.h documents that mode.
  *
  * show prints a table; clear, net and reload print nothing when the
  * dataplane accepts (as `ip link add` does). net add extends a VLAN over
@@ -43,6 +48,7 @@
 
 #include "control/ctlclient.h"
 #include "control/ctlmsg.h"
+#include "control/mgrcli.h"
 
 #define MAX_COLS 16
 #define MAX_CELL 128
@@ -68,8 +74,24 @@ static void usage(FILE *f)
 		"  -s SOCKET  the dataplane's control socket (default: the one "
 		"socket in /run/l2x);\n"
 		"             show ike asks l2x-ike at SOCKET.ike\n"
-		"  -j         print JSON\n",
-		prog, prog, prog, prog, prog);
+		"  -j         print JSON\n"
+		"\n"
+		"manager mode (an l2x-agent manager's REST API, "
+		"control/mgrcli.h):\n"
+		"       %s --manager URL [--pin PIN] [--token-file FILE] [-j] "
+		"COMMAND\n"
+		"  pair URL TOKEN | token site|appliance [--ttl S]\n"
+		"  mesh create NAME LOCAL_CP REMOTE_CP "
+		"SWITCH:REMOTE_SWITCH[:PAIRS]... | mesh delete NAME\n"
+		"  extend PORTGROUP [--switch SW] [--dest SW:VLAN] "
+		"[--gateway ADDR/LEN --side local|remote]\n"
+		"         [--mss auto|off|N] [--wait]\n"
+		"  unextend PORTGROUP|ID [--wait]\n"
+		"  show extensions|appliances|mesh|pairings|switches|events\n"
+		"  api METHOD PATH [BODY]\n"
+		"  (L2X_MANAGER, L2X_MANAGER_PIN, L2X_TOKEN_FILE or L2X_TOKEN "
+		"from the environment)\n",
+		prog, prog, prog, prog, prog, prog);
 }
 
 static int die(const char *fmt, const char *arg)
@@ -484,8 +506,25 @@ int main(int argc, char **argv)
 	bool json = false, show;
 	int o, rc;
 
-	while ((o = getopt(argc, argv, "s:jh")) != -1) {
+	static const struct option longopts[] = {
+	    {"manager", required_argument, NULL, 'm'},
+	    {"pin", required_argument, NULL, 'P'},
+	    {"token-file", required_argument, NULL, 'T'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct l2x_mgrcli_opts mo = {.url = getenv("L2X_MANAGER")};
+
+	while ((o = getopt_long(argc, argv, "s:jhm:", longopts, NULL)) != -1) {
 		switch (o) {
+		case 'm':
+			mo.url = optarg;
+			break;
+		case 'P':
+			mo.pin = optarg;
+			break;
+		case 'T':
+			mo.token_file = optarg;
+			break;
 		case 's':
 			snprintf(sock, sizeof(sock), "%s", optarg);
 			break;
@@ -502,6 +541,10 @@ int main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	if (mo.url != NULL) {
+		mo.json = json;
+		return l2x_mgrcli_main(&mo, argc, argv);
+	}
 	rc = command(argc, argv, &m);
 	if (rc < 0)
 		usage(stderr);

@@ -21,7 +21,7 @@
 #include "ipsec/ike/ike_creds.h"
 
 #define CHILD_NAME "tunnel"
-/* Without ESN the dataplane stops sending at 2^32 - 1 (design-notes.md,
+/* Without ESN the dataplane stops sending at 2^32 - 1 (architecture.md,
  * "Replay window"): rekey by packets well before. */
 #define ESP_PACKETS_HARD 4000000000ULL
 #define ESP_PACKETS_SOFT 3600000000ULL

@@ -37,7 +37,7 @@
  *              their order, each "ALG-esn-noesn": ESN preferred (RFC 4303
  *              section 2.2.1), 32-bit sequence numbers accepted. Without
  *              ESN the dataplane stops sending when the 32-bit counter
- *              would wrap (docs/design-notes.md, "Replay window"), so a
+ *              would wrap (docs/architecture.md, "Replay window"), so a
  *              packet limit rekeys first: soft 3.6e9, minus a jitter up to
  *              0.4e9, hard 4.0e9 packets (2^32 is 4.29e9). Time: hard L =
  *              peer.child_lifetime, rekey at 0.9 L minus a jitter up to

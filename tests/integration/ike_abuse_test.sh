@@ -54,7 +54,7 @@
 # (exception_rate_peer). Without that bucket (before it existed) each
 # crossing was a lottery against the flood for the 2000 tokens a second:
 # retransmissions by the handful, rekeys and DPD unanswered, pings lost
-# for seconds, A's IKE_SA given up and rebuilt (docs/design-notes.md,
+# for seconds, A's IKE_SA given up and rebuilt (docs/architecture.md,
 # "Exception path: the peer's own bucket").
 #
 # Usage (root): DATAPLANE=... L2XCTL=... VLANSW=... [L2X_IKE=...] [BUILD=...]

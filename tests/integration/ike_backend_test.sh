@@ -72,7 +72,7 @@ if ! ${CC:-cc} -std=gnu11 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-I"$ROOT" -include "$SW/config.h" -isystem "$SW/src/libstrongswan" \
 	-isystem "$SW/src/libcharon" \
 	"$ROOT/tests/integration/lib/ike_kernel_drive.c" \
-	"$ROOT/$BUILD/plain/ipsec/ike/ike_kernel.o" "$ROOT/$BUILD/plain/libl2x.a" \
+	"$ROOT/$BUILD/plain/ipsec/ike/ike_kernel.o" "$ROOT/$BUILD/plain/libl2xcp.a" \
 	-o "$TMP/drive" -L/usr/lib/ipsec -Wl,-rpath,/usr/lib/ipsec -lcharon \
 	-lstrongswan -lsodium -lpthread >"$TMP/cc" 2>&1; then
 	cat "$TMP/cc"

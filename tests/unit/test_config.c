@@ -508,15 +508,11 @@ static const struct bad bad_cases[] = {
      "t.yaml:25: networks[1].bum_pps: -1 is outside 0..100000000"},
     {IKE,
      {{"mode: trunk", "mode: access"}},
-     "t.yaml:8: ports.lan.mode: access carries exactly one network, "
+     "t.yaml:8: ports.lan.mode: access carries at most one network, "
      "networks has 2"},
     {IKE,
      {{"mode: trunk", "mode: hybrid"}},
      "t.yaml:8: ports.lan.mode: 'hybrid' is not one of: trunk, access"},
-    {IKE,
-     {{"networks:\n  - ", "networks: []\n#  - "},
-      {"\n  - { name: db", "\n#  - { name: db"}},
-     "t.yaml:23: networks: empty list, expected 1..256 entries"},
     /* static SAs */
     {STATIC,
      {{"spi: 0x00001001", "spi: 255"}},
@@ -992,6 +988,24 @@ static const struct good good_cases[] = {
       {"  - { name: db, vlan: 200, tunnel_id: 5002, mac_limit: 1024 }\n", ""}},
      CFG_AT(ports.lan.mode),
      L2X_CONFIG_LAN_ACCESS},
+    /* networks are optional: an appliance with nothing extended yet */
+    {IKE,
+     {{"networks:\n  - ", "networks: []\n#  - "},
+      {"\n  - { name: db", "\n#  - { name: db"}},
+     CFG_AT(n_networks),
+     0},
+    {IKE,
+     {{"networks:\n  - ", "#  - "}, {"\n  - { name: db", "\n#  - { name: db"}},
+     CFG_AT(n_networks),
+     0},
+    {IKE,
+     {{"mode: trunk", "mode: access"},
+      {"networks:\n  - { name: web, vlan: 100, tunnel_id: 5001, "
+       "gateway: 198.19.100.1/24, gateway_side: local, mss_clamp: auto }\n"
+       "  - { name: db, vlan: 200, tunnel_id: 5002, mac_limit: 1024 }\n",
+       ""}},
+     CFG_AT(n_networks),
+     0},
     {IKE,
      {{"{ psk_file: secrets/psk }",
        "{ cert: secrets/cert.pem, key: secrets/key.pem, ca: secrets/ca.pem }"}},
@@ -1487,7 +1501,7 @@ static void test_hostile(void **state)
 				      i, i + 1, 70000 + i);
 	assert_int_equal(parse_big(doc, n, &err), -EINVAL);
 	assert_string_equal(err.msg, "t.yaml:24: networks: has 257 entries, "
-				     "expected 1..256");
+				     "expected 0..256");
 	n -= strlen("  - { name: n256, vlan: 257, tunnel_id: 70256 }\n");
 	rc = parse_big(doc, n, &err);
 	if (rc != 0)

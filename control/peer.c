@@ -1,0 +1,523 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * peer.c - what the paired site's manager asks of this one (the /peer
+ * endpoints: mesh and extension mirrors, status), and the reconciler
+ * that moves this site's extensions through their states (mgr.h, mesh.c).
+ *
+ * The peer is authenticated by its pinned client certificate before any
+ * of this runs (manager.c), but its bodies are still checked field by
+ * field: a bug at the other site must not crash this one.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "control/apireq.h"
+#include "control/mgr.h"
+
+#define S(o, k) json_string_value(json_object_get((o), (k)))
+#define I(o, k) json_integer_value(json_object_get((o), (k)))
+
+json_t *l2x_mgr_peer_call_simple(struct l2x_mgr *m, const char *method,
+				 const char *prefix, const char *id)
+{
+	char path[256], err[256];
+	json_t *ans = NULL;
+	int status;
+
+	snprintf(path, sizeof(path), "%s%s", prefix, id);
+	if (l2x_mgr_peer_call(m, method, path, NULL, &status, &ans, err,
+			      sizeof(err)) != 0)
+		return NULL;
+	return ans;
+}
+
+static bool is_name(const char *s)
+{
+	size_t n = s != NULL ? strlen(s) : 0;
+
+	return n > 0 && n < L2X_AGENT_NAME_LEN &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			 "0123456789_.-") == n;
+}
+
+/* POST /peer/serviceMeshes: allocate this site's side of each pair. */
+static void peer_mesh_create(struct l2x_mgr *m, json_t *q,
+			     struct l2x_http_resp *r)
+{
+	json_t *meshes = NULL, *taken = json_array(), *mine = json_array();
+	json_t *pairs = json_array(), *answer = json_array(), *p, *doc;
+	const char *name = S(q, "name"), *cprof = S(q, "localComputeProfile");
+	char err[512], now[32];
+	size_t i;
+	int rc;
+
+	if (!is_name(name) || !is_name(cprof) ||
+	    !is_name(S(q, "remoteComputeProfile")) ||
+	    !json_is_array(json_object_get(q, "pairs"))) {
+		l2x_mgr_error(r, 400, NULL, "malformed service mesh");
+		goto out;
+	}
+	doc = l2x_mgr_load(m, "serviceMesh", name, NULL);
+	if (doc != NULL) {
+		json_decref(doc);
+		l2x_mgr_error(r, 409, "name", "service mesh '%s' exists at %s",
+			      name, m->conf.name);
+		goto out;
+	}
+	meshes = l2x_mgr_load_all(m, "serviceMesh");
+	json_array_foreach(json_object_get(q, "pairs"), i, p)
+	{
+		json_t *rem = json_object_get(p, "remote"), *loc;
+
+		if (I(p, "id") <= 0 || !is_name(S(p, "switch")) ||
+		    S(rem, "appliance") == NULL ||
+		    S(rem, "uplinkAddress") == NULL ||
+		    S(p, "innerLocal") == NULL || S(p, "psk") == NULL ||
+		    S(p, "innerRemote") == NULL) {
+			l2x_mgr_error(r, 400, NULL, "malformed pair %zu", i);
+			goto out;
+		}
+		rc = l2x_mgr_allocate(m, meshes, cprof, S(p, "switch"), 1,
+				      taken, mine, err, sizeof(err));
+		if (rc != 0) {
+			l2x_mgr_error(r, rc == -ENOSPC ? 409 : 422, NULL,
+				      "%s: %s", m->conf.name, err);
+			goto out;
+		}
+		loc = json_array_get(mine, json_array_size(mine) - 1);
+		json_array_append_new(
+		    pairs,
+		    json_pack("{s:I,s:s,s:s,s:O,s:{s:s,s:s},s:s,s:s,s:s}", "id",
+			      I(p, "id"), "switch", S(p, "switch"),
+			      "remoteSwitch",
+			      S(p, "remoteSwitch") ? S(p, "remoteSwitch") : "",
+			      "local", loc, "remote", "appliance",
+			      S(rem, "appliance"), "uplinkAddress",
+			      S(rem, "uplinkAddress"), "innerLocal",
+			      S(p, "innerLocal"), "innerRemote",
+			      S(p, "innerRemote"), "psk", S(p, "psk")));
+		json_array_append_new(
+		    answer,
+		    json_pack("{s:I,s:O,s:O}", "id", I(p, "id"), "appliance",
+			      json_object_get(loc, "appliance"),
+			      "uplinkAddress",
+			      json_object_get(loc, "uplinkAddress")));
+	}
+	l2x_mgr_now(now);
+	doc = json_pack("{s:s,s:s,s:s,s:s,s:s,s:[],s:O,s:s,s:s}", "id", name,
+			"name", name, "role", "responder",
+			"localComputeProfile", cprof, "remoteComputeProfile",
+			S(q, "remoteComputeProfile"), "switches", "pairs",
+			pairs, "created", now, "auth", "psk");
+	rc = l2x_mgr_save(m, "serviceMesh", name, doc, L2X_STORE_ABSENT);
+	json_decref(doc);
+	if (rc != 0) {
+		l2x_mgr_store_error(r, rc, "the service mesh");
+		goto out;
+	}
+	l2x_mgr_event(m, "serviceMesh", name,
+		      "created by the paired site with %zu pairs",
+		      json_array_size(pairs));
+	l2x_mgr_reply(r, 201, json_pack("{s:O}", "pairs", answer));
+out:
+	json_decref(meshes);
+	json_decref(taken);
+	json_decref(mine);
+	json_decref(pairs);
+	json_decref(answer);
+}
+
+/* POST /peer/networkExtensions: mirror an extension on our side of the
+ * pair. The record arrives in the initiator's shape with switch, vlan and
+ * gatewaySide already seen from here. */
+static void peer_ext_create(struct l2x_mgr *m, json_t *q,
+			    struct l2x_http_resp *r)
+{
+	const char *id = S(q, "id"), *sw = S(q, "switch");
+	json_t *doc, *swdoc, *mesh = NULL, *exts, *x, *p, *pair = NULL;
+	json_int_t vlan = I(q, "vlan");
+	size_t i;
+	int rc;
+
+	if (id == NULL || strlen(id) > 64 || !is_name(sw) ||
+	    !is_name(S(q, "name")) || vlan < 1 || vlan > 4094 ||
+	    I(q, "tunnelId") < 1 || S(q, "mesh") == NULL) {
+		l2x_mgr_error(r, 400, NULL, "malformed network extension");
+		return;
+	}
+	doc = l2x_mgr_load(m, "networkExtension", id, NULL);
+	if (doc != NULL) {
+		/* A retry of a request we answered already. */
+		l2x_mgr_reply(r, 201, doc);
+		return;
+	}
+	swdoc = l2x_mgr_load(m, "switch", sw, NULL);
+	if (swdoc == NULL) {
+		l2x_mgr_error(r, 422, "destination.switch",
+			      "'%s' is not a switch of %s", sw, m->conf.name);
+		return;
+	}
+	json_decref(swdoc);
+	mesh = l2x_mgr_load(m, "serviceMesh", S(q, "mesh"), NULL);
+	json_array_foreach(json_object_get(mesh, "pairs"), i,
+			   p) if (I(p, "id") == I(q, "pair")) pair = p;
+	if (pair == NULL) {
+		l2x_mgr_error(r, 409, NULL, "%s has no pair %lld in mesh %s",
+			      m->conf.name, (long long)I(q, "pair"),
+			      S(q, "mesh"));
+		json_decref(mesh);
+		return;
+	}
+	if (strcmp(S(pair, "switch"), sw) != 0) {
+		l2x_mgr_error(r, 422, "destination.switch",
+			      "the pair's appliance at %s is on switch %s, "
+			      "not %s",
+			      m->conf.name, S(pair, "switch"), sw);
+		json_decref(mesh);
+		return;
+	}
+	json_decref(mesh);
+	exts = l2x_mgr_load_all(m, "networkExtension");
+	json_array_foreach(exts, i, x)
+	{
+		if (strcmp(S(x, "switch"), sw) == 0 && I(x, "vlan") == vlan) {
+			l2x_mgr_error(r, 409, "destination.vlan",
+				      "VLAN %lld of switch %s at %s is "
+				      "extended already (%s)",
+				      (long long)vlan, sw, m->conf.name,
+				      S(x, "id"));
+			json_decref(exts);
+			return;
+		}
+	}
+	json_decref(exts);
+	doc = json_deep_copy(q);
+	json_object_set_new(doc, "role", json_string("responder"));
+	json_object_set_new(doc, "phase", json_string("applied"));
+	json_object_set_new(doc, "startedAt",
+			    json_integer((json_int_t)time(NULL)));
+	l2x_mgr_set_state(doc, "extending", "");
+	rc = l2x_mgr_ext_insert(m, doc);
+	if (rc != 0) {
+		json_decref(doc);
+		l2x_mgr_store_error(r, rc, "the network extension");
+		return;
+	}
+	l2x_mgr_event(m, "networkExtension", id,
+		      "extending %s (switch %s VLAN %lld) for the paired site",
+		      S(q, "name"), sw, (long long)vlan);
+	l2x_mgr_reply(r, 201, doc);
+}
+
+/* GET /peer/status: this site's view of each pair and extension. */
+static json_t *peer_status(struct l2x_mgr *m)
+{
+	json_t *meshes = l2x_mgr_load_all(m, "serviceMesh");
+	json_t *exts = l2x_mgr_load_all(m, "networkExtension");
+	json_t *pairs = json_array(), *held = json_array(), *ms, *p, *e;
+	size_t i, j;
+
+	json_array_foreach(meshes, i, ms)
+	    json_array_foreach(json_object_get(ms, "pairs"), j, p)
+	{
+		json_t *st = l2x_mgr_fresh_status(
+		    m, S(json_object_get(p, "local"), "appliance"));
+
+		json_array_append_new(
+		    pairs, json_pack("{s:I,s:s}", "id", I(p, "id"), "state",
+				     l2x_mgr_appl_up(st) ? "up" : "down"));
+		json_decref(st);
+	}
+	json_array_foreach(exts, i, e)
+	{
+		json_t *mesh =
+		    l2x_mgr_load(m, "serviceMesh", S(e, "mesh"), NULL);
+		json_t *pair = NULL, *st = NULL;
+
+		json_array_foreach(json_object_get(mesh, "pairs"), j,
+				   p) if (I(p, "id") == I(e, "pair")) pair = p;
+		if (pair != NULL)
+			st = l2x_mgr_fresh_status(
+			    m, S(json_object_get(pair, "local"), "appliance"));
+		json_array_append_new(
+		    held,
+		    json_pack("{s:s,s:s,s:b}", "id", S(e, "id"), "state",
+			      S(e, "state"), "held",
+			      st != NULL && l2x_mgr_in_list(
+						json_object_get(st, "networks"),
+						S(e, "name"))));
+		json_decref(st);
+		json_decref(mesh);
+	}
+	json_decref(meshes);
+	json_decref(exts);
+	return json_pack("{s:s,s:o,s:o}", "name", m->conf.name, "pairs", pairs,
+			 "extensions", held);
+}
+
+void l2x_mgr_peer(struct l2x_mgr *m, const struct l2x_http_req *req,
+		  const char *path, struct l2x_http_resp *r)
+{
+	const char *ms = "/peer/serviceMeshes", *ne = "/peer/networkExtensions";
+	json_t *q = NULL, *doc;
+
+	if (strcmp(path, "/peer/hello") == 0 ||
+	    strcmp(path, "/peer/status") == 0) {
+		if (strcmp(req->method, "GET") != 0)
+			l2x_mgr_error(r, 405, NULL, "use GET");
+		else if (strcmp(path, "/peer/hello") == 0)
+			l2x_mgr_reply(r, 200,
+				      json_pack("{s:s}", "name", m->conf.name));
+		else
+			l2x_mgr_reply(r, 200, peer_status(m));
+		return;
+	}
+	if (strcmp(req->method, "POST") == 0) {
+		q = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES,
+			       NULL);
+		if (!json_is_object(q)) {
+			l2x_mgr_error(r, 400, NULL, "malformed JSON");
+		} else if (strcmp(path, ms) == 0) {
+			peer_mesh_create(m, q, r);
+		} else if (strcmp(path, ne) == 0) {
+			peer_ext_create(m, q, r);
+		} else {
+			l2x_mgr_error(r, 404, NULL, "no such path");
+		}
+		json_decref(q);
+		return;
+	}
+	if (strcmp(req->method, "DELETE") == 0 &&
+	    strncmp(path, ms, strlen(ms)) == 0 && path[strlen(ms)] == '/') {
+		const char *id = path + strlen(ms) + 1;
+
+		doc = l2x_mgr_load(m, "serviceMesh", id, NULL);
+		if (doc == NULL) {
+			l2x_mgr_error(r, 404, NULL, "no service mesh '%s'", id);
+			return;
+		}
+		json_decref(doc);
+		l2x_mgr_delete(m, "serviceMesh", id);
+		l2x_mgr_event(m, "serviceMesh", id,
+			      "deleted by the paired site");
+		l2x_mgr_reply(r, 204, NULL);
+		return;
+	}
+	if (strcmp(req->method, "DELETE") == 0 &&
+	    strncmp(path, ne, strlen(ne)) == 0 && path[strlen(ne)] == '/') {
+		const char *id = path + strlen(ne) + 1;
+
+		doc = l2x_mgr_load(m, "networkExtension", id, NULL);
+		if (doc == NULL) {
+			l2x_mgr_error(r, 404, NULL, "no network extension '%s'",
+				      id);
+			return;
+		}
+		if (strcmp(S(doc, "state"), "unextending") != 0) {
+			l2x_mgr_set_state(doc, "unextending", "");
+			l2x_mgr_save(m, "networkExtension", id, doc, 0);
+			l2x_mgr_event(m, "networkExtension", id,
+				      "unextending for the paired site");
+		}
+		json_decref(doc);
+		l2x_mgr_reply(r, 204, NULL);
+		return;
+	}
+	l2x_mgr_error(r, 404, NULL, "no such path");
+}
+
+/* ---- the reconciler
+ * ------------------------------------------------------------------ */
+
+static void refresh_remote(struct l2x_mgr *m)
+{
+	json_t *pairings = l2x_mgr_load_all(m, "sitePairing"), *ans = NULL;
+	char err[256];
+	int status;
+
+	if (json_array_size(pairings) > 0 &&
+	    l2x_mgr_peer_call(m, "GET", "/peer/status", NULL, &status, &ans,
+			      err, sizeof(err)) == 0 &&
+	    status == 200 && json_is_object(ans)) {
+		pthread_mutex_lock(&m->lock);
+		json_decref(m->remote);
+		m->remote = ans;
+		m->remote_seen = l2x_mgr_mono();
+		pthread_mutex_unlock(&m->lock);
+		ans = NULL;
+	}
+	json_decref(ans);
+	json_decref(pairings);
+}
+
+/* The other site's view of extension id: "held" true/false, or absent. */
+static json_t *remote_ext(json_t *remote, const char *id)
+{
+	size_t i;
+	json_t *x;
+
+	json_array_foreach(json_object_get(remote, "extensions"), i,
+			   x) if (S(x, "id") != NULL &&
+				  strcmp(S(x, "id"), id) == 0) return x;
+	return NULL;
+}
+
+static bool remote_pair_up(json_t *remote, json_int_t pair)
+{
+	size_t i;
+	json_t *x;
+
+	json_array_foreach(json_object_get(remote, "pairs"), i,
+			   x) if (I(x, "id") == pair) return S(x, "state") !=
+		NULL &&
+	    strcmp(S(x, "state"), "up") == 0;
+	return false;
+}
+
+/* One extension record, its pair lock held. Returns true when the record
+ * changed (saved here) or went. */
+static void reconcile_one(struct l2x_mgr *m, json_t *e, json_t *remote,
+			  bool remote_fresh)
+{
+	const char *id = S(e, "id"), *state = S(e, "state");
+	bool initiator = strcmp(S(e, "role"), "initiator") == 0;
+	json_t *mesh = l2x_mgr_load(m, "serviceMesh", S(e, "mesh"), NULL);
+	json_t *pair = NULL, *st = NULL, *rx, *p, *ans;
+	bool held, up;
+	char why[256];
+	size_t i;
+
+	json_array_foreach(json_object_get(mesh, "pairs"), i,
+			   p) if (I(p, "id") == I(e, "pair")) pair = p;
+	if (pair != NULL)
+		st = l2x_mgr_fresh_status(
+		    m, S(json_object_get(pair, "local"), "appliance"));
+	held = st != NULL &&
+	       l2x_mgr_in_list(json_object_get(st, "networks"), S(e, "name"));
+	up = l2x_mgr_appl_up(st);
+	rx = remote_ext(remote, id);
+
+	if (initiator && strcmp(S(e, "phase"), "remote") == 0) {
+		/* Left by a manager that died before answering the POST. */
+		json_decref(l2x_mgr_peer_call_simple(
+		    m, "DELETE", "/peer/networkExtensions/", id));
+		l2x_mgr_ext_remove(m, e);
+		l2x_mgr_event(m, "networkExtension", id,
+			      "rolled back: the manager stopped while "
+			      "creating it");
+	} else if (strcmp(state, "extending") == 0) {
+		bool rheld =
+		    !initiator ||
+		    (rx != NULL && json_is_true(json_object_get(rx, "held")));
+		bool rup = !initiator || remote_pair_up(remote, I(e, "pair"));
+
+		if (held && up && rheld && rup &&
+		    (!initiator || remote_fresh)) {
+			l2x_mgr_set_state(e, "extended", "");
+			json_object_del(e, "startedAt");
+			l2x_mgr_save(m, "networkExtension", id, e, 0);
+			l2x_mgr_event(
+			    m, "networkExtension", id, "extended in %llds",
+			    (long long)(time(NULL) - I(e, "startedAt")));
+		} else if (initiator &&
+			   time(NULL) - I(e, "startedAt") >
+			       (json_int_t)m->conf.extend_timeout) {
+			snprintf(why, sizeof(why),
+				 "not extended within %u s: %s",
+				 m->conf.extend_timeout,
+				 st == NULL ? "this site's appliance is not "
+					      "reporting"
+				 : !held    ? "this site's appliance does not "
+					      "hold it"
+				 : !up	    ? "the pair's tunnel is not up"
+				 : !rheld   ? "the remote appliance does not "
+					      "hold it"
+					    : "the remote pair is not up");
+			l2x_mgr_set_state(e, "failed", why);
+			json_object_del(e, "startedAt");
+			l2x_mgr_save(m, "networkExtension", id, e, 0);
+			json_decref(l2x_mgr_peer_call_simple(
+			    m, "DELETE", "/peer/networkExtensions/", id));
+			l2x_mgr_event(m, "networkExtension", id, "failed: %s",
+				      why);
+		}
+	} else if (strcmp(state, "unextending") == 0) {
+		if (initiator &&
+		    !json_is_true(json_object_get(e, "remoteDone"))) {
+			char path[128], err[256];
+			int status;
+
+			snprintf(path, sizeof(path),
+				 "/peer/networkExtensions/%s", id);
+			ans = NULL;
+			if (l2x_mgr_peer_call(m, "DELETE", path, NULL, &status,
+					      &ans, err, sizeof(err)) == 0 &&
+			    (status / 100 == 2 || status == 404)) {
+				json_object_set_new(e, "remoteDone",
+						    json_true());
+				l2x_mgr_save(m, "networkExtension", id, e, 0);
+			}
+			json_decref(ans);
+		} else if (!held &&
+			   (!initiator || (remote_fresh && rx == NULL))) {
+			l2x_mgr_ext_remove(m, e);
+			l2x_mgr_event(m, "networkExtension", id, "unextended");
+		}
+	}
+	json_decref(st);
+	json_decref(mesh);
+}
+
+void l2x_mgr_reconcile(struct l2x_mgr *m)
+{
+	json_t *exts, *e, *remote;
+	bool fresh;
+	size_t i;
+
+	refresh_remote(m);
+	pthread_mutex_lock(&m->lock);
+	remote = json_incref(m->remote);
+	fresh = m->remote != NULL && l2x_mgr_mono() - m->remote_seen < 3.0;
+	pthread_mutex_unlock(&m->lock);
+	exts = l2x_mgr_load_all(m, "networkExtension");
+	json_array_foreach(exts, i, e)
+	{
+		pthread_mutex_t *lk =
+		    &m->pair_lock[(uint64_t)I(e, "pair") % L2X_MGR_PAIR_LOCKS];
+		json_t *cur;
+
+		/* A request busy with this pair owns its records now. */
+		if (pthread_mutex_trylock(lk) != 0)
+			continue;
+		cur = l2x_mgr_load(m, "networkExtension", S(e, "id"), NULL);
+		if (cur != NULL)
+			reconcile_one(m, cur, remote, fresh);
+		json_decref(cur);
+		pthread_mutex_unlock(lk);
+	}
+	json_decref(exts);
+	json_decref(remote);
+}
+
+static void *reconciler(void *arg)
+{
+	struct l2x_mgr *m = arg;
+
+	while (!m->stopping) {
+		usleep(500 * 1000);
+		if (!m->stopping)
+			l2x_mgr_reconcile(m);
+	}
+	return NULL;
+}
+
+void l2x_mgr_reconcile_start(struct l2x_mgr *m)
+{
+	pthread_create(&m->reconciler, NULL, reconciler, m);
+}

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * placement.h - the manager's placement decisions: which appliance pair
+ * carries a new network extension, which appliances of a site form a
+ * service mesh's pairs on a switch, and which uplink address an appliance
+ * gets from a network profile's pool.
+ *
+ * Why this shape. Each decision is a pure function of a plain inventory
+ * the caller builds from its store: no I/O, no globals, no allocation,
+ * no clock. The manager's reconcile loop (STYLE.md 15) reads the store,
+ * fills these arrays, asks, and writes the answer back in a transaction
+ * guarded by the objects' revisions; running it twice with the same store
+ * gives the same answer, since every tie is broken by a stable key (pair
+ * id, appliance name, address). The functions are table-tested in
+ * tests/unit/test_placement.c.
+ *
+ * Names. Switch and appliance names are NUL-terminated strings in char
+ * arrays of L2X_PLACE_NAME_LEN; an array holding no NUL is not a name and
+ * matches nothing. Names compare bytewise (strcmp order).
+ *
+ * Errors. Each function returns 0 or -errno and, when err is not NULL and
+ * errlen is not 0, a sentence the caller can show (STYLE.md 7; the API
+ * turns it into a 409/422 "message"). err is left untouched on success.
+ *
+ * Thread-safety: none needed; the functions read only their arguments and
+ * write only their outputs, so any thread may call them.
+ */
+#ifndef L2X_PLACEMENT_H
+#define L2X_PLACEMENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Size of a switch or appliance name array, NUL included. */
+#define L2X_PLACE_NAME_LEN 64
+/* Networks one pair carries when its limit is 0: one per VLAN ID
+ * (IEEE 802.1Q: 1..4094). */
+#define L2X_PLACE_PAIR_LIMIT 4094u
+
+/*
+ * One appliance pair of a service mesh, as the extension placement sees
+ * it.
+ *   id        the pair's id: the last tie-breaker (lowest wins).
+ *   sw        the local switch the pair serves.
+ *   networks  networks it carries now (extended or extending).
+ *   traffic   bytes/s it forwards, 0 if unknown (then it counts as idle).
+ *   limit     most networks it may carry; 0 = L2X_PLACE_PAIR_LIMIT.
+ *   up        its tunnel is up. Not required: a pair still coming up can
+ *             take networks, which it extends once the tunnel is up.
+ *   healthy   both appliances report in. An unhealthy pair takes none.
+ */
+struct l2x_place_pair {
+	uint32_t id;
+	char sw[L2X_PLACE_NAME_LEN];
+	uint32_t networks;
+	uint64_t traffic;
+	uint32_t limit;
+	bool up;
+	bool healthy;
+};
+
+/*
+ * Choose the pair that carries a new network extension on switch sw: of
+ * the healthy pairs on sw below their limit, the one with the fewest
+ * networks; ties go to the least traffic, then to the lowest id.
+ *   pairs, n  the site's pairs (any switch; pairs may be NULL if n is 0).
+ *   sw        the local switch of the port group to extend.
+ *   idx       out: the index of the chosen pair in pairs.
+ *   err       out: the reason on failure (errlen bytes, may be NULL).
+ * Returns 0; -ENOENT if sw has no pair ("no appliance pair on switch X")
+ * or only unhealthy ones ("no healthy appliance pair on switch X: N
+ * unhealthy"); -ENOSPC if every healthy pair on sw is at its limit
+ * ("every pair on switch X carries its limit (N networks)"); -EINVAL for
+ * a NULL sw or idx.
+ */
+int l2x_place_extension(const struct l2x_place_pair *pairs, size_t n,
+			const char *sw, size_t *idx, char *err, size_t errlen);
+
+/*
+ * One enrolled appliance of a site, as the mesh allocation sees it.
+ *   name     the appliance's name (unique in the site).
+ *   sw       the switch its LAN trunk is on.
+ *   healthy  it reports in.
+ *   in_use   it is already one side of a mesh pair.
+ */
+struct l2x_place_appl {
+	char name[L2X_PLACE_NAME_LEN];
+	char sw[L2X_PLACE_NAME_LEN];
+	bool healthy;
+	bool in_use;
+};
+
+/*
+ * Choose k appliances for k new mesh pairs on switch sw: the free
+ * (healthy, not in use) appliances on sw, the first k in name order, so a
+ * retried mesh creation picks the same ones.
+ *   appls, n  the site's enrolled appliances (any switch, any order).
+ *   sw        the switch the mesh pairs serve.
+ *   k         how many appliances are needed (0 chooses none).
+ *   out       out: k indices into appls, in name order (room for k).
+ *   err       out: the reason on failure (errlen bytes, may be NULL).
+ * Returns 0; -ENOSPC if fewer than k are free ("switch X has N free
+ * appliances, the mesh needs K"; out untouched); -EINVAL for a NULL sw,
+ * or a NULL out with k > 0.
+ */
+int l2x_place_mesh(const struct l2x_place_appl *appls, size_t n, const char *sw,
+		   size_t k, size_t *out, char *err, size_t errlen);
+
+/*
+ * A network profile's uplink pool. Addresses are IPv4 in host byte order.
+ *   start, end  the pool, inclusive (start <= end).
+ *   prefix      the uplink subnet's length, 1..32; start..end must lie in
+ *               one subnet of that length.
+ *   gateway     the subnet's gateway, never handed out; 0 = none.
+ */
+struct l2x_place_pool {
+	uint32_t start;
+	uint32_t end;
+	uint8_t prefix;
+	uint32_t gateway;
+};
+
+/*
+ * The lowest free address of a pool: in start..end and not the gateway,
+ * not in used[], and not the subnet's network or broadcast address (for
+ * prefixes up to 30; a /31 has neither, RFC 3021 section 2.1, nor a /32).
+ * Costs O(nused^2) whatever the pool's size: each address skipped is one
+ * of the nused + 3 excluded ones.
+ *   pool        the profile's pool.
+ *   used, nused addresses already given out (any order, any value; may be
+ *               NULL if nused is 0).
+ *   addr        out: the address.
+ *   err         out: the reason on failure (errlen bytes, may be NULL).
+ * Returns 0; -ENOSPC if no address is free ("pool A..B is exhausted");
+ * -EINVAL if the pool itself is wrong (prefix outside 1..32, start > end,
+ * or a range across subnets: "pool A..B does not lie in one /P subnet"),
+ * or for a NULL pool or addr.
+ */
+int l2x_place_address(const struct l2x_place_pool *pool, const uint32_t *used,
+		      size_t nused, uint32_t *addr, char *err, size_t errlen);
+
+#endif /* L2X_PLACEMENT_H */

@@ -18,24 +18,14 @@
 #include <unistd.h>
 
 #include "control/appliance_priv.h"
+#include "control/errf.h"
 
 extern char **environ;
 
 /* A log is moved aside (LOG.1) at a start when it is larger. */
 #define LOG_MAX (1u << 20)
 
-__attribute__((format(printf, 4, 5))) static int
-fail(int rc, char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
+#define fail l2x_errf /* errf.h */
 
 uint64_t l2x_appl_now_ms(void)
 {

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "control/appliance.h"
+#include "control/errf.h"
 #include "control/ctlclient.h"
 #include "control/ctlmsg.h"
 
@@ -21,18 +22,7 @@ _Static_assert((int)L2X_CONFIG_GW_LOCAL == (int)L2X_CTL_GW_LOCAL, "gw");
 _Static_assert((int)L2X_CONFIG_GW_REMOTE == (int)L2X_CTL_GW_REMOTE, "gw");
 _Static_assert(L2X_CONFIG_NAME_LEN == L2X_CTL_NAME_LEN, "names");
 
-__attribute__((format(printf, 4, 5))) static int
-fail(int rc, char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
+#define fail l2x_errf /* errf.h */
 
 /* ---- SHOW networks --------------------------------------------------------*/
 

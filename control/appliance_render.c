@@ -17,21 +17,11 @@
 #include <sodium.h>
 
 #include "control/appliance.h"
+#include "control/errf.h"
 
 /* ---- errors ---------------------------------------------------------------*/
 
-__attribute__((format(printf, 4, 5))) static int
-fail(int rc, char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
+#define fail l2x_errf /* errf.h */
 
 #define BAD(...) fail(-EINVAL, err, errlen, __VA_ARGS__)
 

@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "control/appliance.h"
+#include "control/errf.h"
 #include "control/appliance_priv.h"
 #include "control/ctlclient.h"
 #include "control/ctlmsg.h"
@@ -47,18 +48,7 @@ struct l2x_appl {
 	char error[L2X_APPL_ERR_LEN];
 };
 
-__attribute__((format(printf, 4, 5))) static int
-fail(int rc, char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
+#define fail l2x_errf /* errf.h */
 
 /* ---- create / destroy -----------------------------------------------------*/
 

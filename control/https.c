@@ -22,6 +22,7 @@
 #include <microhttpd.h>
 #include <sodium.h>
 
+#include "control/errf.h"
 #include "control/https.h"
 #include "control/tlsid.h"
 
@@ -29,19 +30,8 @@
 #define PRIORITIES "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
 #define START_ERR_LEN 256
 
-static void say(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void say(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
+/* An error sentence for the caller (errf.h). */
+#define say(...) ((void)l2x_errf(0, __VA_ARGS__))
 
 /* ======================================================================
  * Server

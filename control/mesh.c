@@ -73,13 +73,14 @@ static uint32_t ip_parse(const char *s)
 	return ntohl(be);
 }
 
-/* The appliance is up: IKE_SA established and the CHILD_SA in its
- * dataplane. */
+/* The appliance is up: its IKE_SA established, l2x-ike's CHILD_SA
+ * installed, and its dataplane's tunnel up (it holds the SAs). */
 bool l2x_mgr_appl_up(json_t *st)
 {
 	return st != NULL && S(st, "ikeSa") != NULL &&
 	       strcmp(S(st, "ikeSa"), "established") == 0 &&
-	       json_is_true(json_object_get(st, "childSa"));
+	       json_is_true(json_object_get(st, "childSa")) &&
+	       S(st, "tunnel") != NULL && strcmp(S(st, "tunnel"), "up") == 0;
 }
 
 /* Fresh status of a local appliance, or NULL when none or stale. */

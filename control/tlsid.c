@@ -20,6 +20,7 @@
 #include <gnutls/x509.h>
 #include <sodium.h>
 
+#include "control/errf.h"
 #include "control/tlsid.h"
 
 #define PIN_PREFIX "sha256//"
@@ -28,19 +29,8 @@
 #define VALID_BEFORE_S 3600 /* not-before: an hour ago */
 #define VALID_FOR_S (10 * 365 * 86400L + 3 * 86400L) /* ten years */
 
-static void say(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void say(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
+/* An error sentence for the caller (errf.h). */
+#define say(...) ((void)l2x_errf(0, __VA_ARGS__))
 
 /* SHA-256 of the DER SubjectPublicKeyInfo of crt, as curl computes it for
  * CURLOPT_PINNEDPUBLICKEY with GnuTLS (import the key, export it DER). */

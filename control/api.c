@@ -202,6 +202,7 @@ static void switches(struct l2x_mgr *m, const struct l2x_http_req *req,
 					      json_string_value(
 						  json_object_get(ext, "id")));
 				ok = false;
+				break; /* one answer */
 			}
 		}
 		json_decref(all);
@@ -429,10 +430,18 @@ json_t *l2x_mgr_appl_view(struct l2x_mgr *m, json_t *a)
 		json_object_set(v, "uplinkAddress",
 				json_object_get(up, "address"));
 	if (st != NULL) {
-		json_object_set(v, "networks", json_object_get(st, "networks"));
+		/* The status was validated (apireq) when it came, but its
+		 * optional parts may be absent: the view always has them. */
+		json_t *nets = json_object_get(st, "networks");
+		json_t *ctr = json_object_get(st, "counters");
+
+		json_object_set_new(v, "networks",
+				    json_is_array(nets) ? json_incref(nets)
+							: json_array());
 		json_object_set(v, "tunnel", json_object_get(st, "tunnel"));
 		json_object_set(v, "ikeSa", json_object_get(st, "ikeSa"));
-		json_object_set(v, "counters", json_object_get(st, "counters"));
+		if (json_is_object(ctr))
+			json_object_set(v, "counters", ctr);
 		json_object_set(v, "dataplane",
 				json_object_get(st, "dataplane"));
 		if (json_string_length(json_object_get(st, "error")) > 0)

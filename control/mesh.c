@@ -410,6 +410,19 @@ static void mesh_create(struct l2x_mgr *m, const struct l2x_http_req *req,
 		goto out;
 	}
 	meshes = l2x_mgr_load_all(m, "serviceMesh");
+	/* One site of a pairing leads every mesh: pair and extension ids come
+	 * from the leader's counters and are shared keys at both sites. */
+	json_array_foreach(meshes, i, p)
+	{
+		if (strcmp(S(p, "role"), "responder") == 0) {
+			l2x_mgr_error(r, 409, NULL,
+				      "the paired site leads the service "
+				      "meshes of this pairing (%s): create it "
+				      "there",
+				      S(p, "name"));
+			goto out;
+		}
+	}
 	sws = json_array();
 	for (i = 0; i < q.n_switches; i++) {
 		size_t before = json_array_size(mine);
@@ -488,7 +501,7 @@ static void mesh_create(struct l2x_mgr *m, const struct l2x_http_req *req,
 		const char *msg = S(json_object_get(ans, "error"), "message");
 
 		json_decref(sws);
-		l2x_mgr_error(r, status >= 400 && status < 500 ? status : 502,
+		l2x_mgr_error(r, l2x_mgr_peer_status(status),
 			      "remoteComputeProfile", "the remote site: %s",
 			      msg != NULL ? msg : "refused");
 		goto out;
@@ -856,11 +869,10 @@ static void ext_create(struct l2x_mgr *m, const struct l2x_http_req *req,
 		if (rc != 0)
 			l2x_mgr_error(r, 502, NULL, "the remote site: %s", err);
 		else
-			l2x_mgr_error(
-			    r, status >= 400 && status < 500 ? status : 502,
-			    S(json_object_get(ans, "error"), "field"),
-			    "the remote site refused: %s",
-			    msg != NULL ? msg : "no reason");
+			l2x_mgr_error(r, l2x_mgr_peer_status(status),
+				      S(json_object_get(ans, "error"), "field"),
+				      "the remote site refused: %s",
+				      msg != NULL ? msg : "no reason");
 		goto out;
 	}
 	json_object_set_new(doc, "phase", json_string("applied"));

@@ -136,6 +136,10 @@ int l2x_mgr_peer_call(struct l2x_mgr *m, const char *method, const char *path,
 		      json_t *body, int *status, json_t **answer, char *err,
 		      size_t errlen);
 
+/* What to answer when the other site refused with status: its 4xx but
+ * 401/403 (about our certificate, not the caller's token: 502), else
+ * 502. */
+int l2x_mgr_peer_status(int status);
 /* The same, fire and forget: METHOD PREFIX+ID, the answer or NULL. */
 json_t *l2x_mgr_peer_call_simple(struct l2x_mgr *m, const char *method,
 				 const char *prefix, const char *id);

@@ -90,6 +90,13 @@ static int call(struct l2x_mgr *m, const char *pin, const char *method,
 	return 0;
 }
 
+int l2x_mgr_peer_status(int status)
+{
+	if (status >= 400 && status < 500 && status != 401 && status != 403)
+		return status;
+	return 502;
+}
+
 int l2x_mgr_peer_call(struct l2x_mgr *m, const char *method, const char *path,
 		      json_t *body, int *status, json_t **answer, char *err,
 		      size_t errlen)

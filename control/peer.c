@@ -71,6 +71,16 @@ static void peer_mesh_create(struct l2x_mgr *m, json_t *q,
 		goto out;
 	}
 	meshes = l2x_mgr_load_all(m, "serviceMesh");
+	json_array_foreach(meshes, i, p)
+	{
+		if (strcmp(S(p, "role"), "initiator") == 0) {
+			l2x_mgr_error(r, 409, NULL,
+				      "%s leads the service meshes of this "
+				      "pairing (%s)",
+				      m->conf.name, S(p, "name"));
+			goto out;
+		}
+	}
 	json_array_foreach(json_object_get(q, "pairs"), i, p)
 	{
 		json_t *rem = json_object_get(p, "remote"), *loc;
@@ -131,6 +141,34 @@ out:
 	json_decref(mine);
 	json_decref(pairs);
 	json_decref(answer);
+}
+
+/* The fields of an extension record from the other site, typed and in
+ * range (its switch, vlan, id, name and tunnel id are checked by the
+ * caller). */
+static bool ext_fields_ok(json_t *q)
+{
+	json_t *d = json_object_get(q, "destination");
+	json_t *mss = json_object_get(q, "mssClamp");
+	json_t *gw = json_object_get(q, "gateway");
+	const char *side = S(q, "gatewaySide");
+	const char *ms = json_string_value(mss);
+
+	if (!json_is_object(d) || !is_name(S(d, "switch")) ||
+	    I(d, "vlan") < 1 || I(d, "vlan") > 4094 ||
+	    !is_name(S(q, "portGroup")) ||
+	    !json_is_integer(json_object_get(q, "pair")))
+		return false;
+	if (!(ms != NULL &&
+	      (strcmp(ms, "auto") == 0 || strcmp(ms, "off") == 0)) &&
+	    !(json_is_integer(mss) && json_integer_value(mss) >= 536 &&
+	      json_integer_value(mss) <= 9176))
+		return false;
+	if (gw == NULL)
+		return side == NULL;
+	return json_is_string(gw) && json_string_length(gw) <= 18 &&
+	       strchr(json_string_value(gw), '/') != NULL && side != NULL &&
+	       (strcmp(side, "local") == 0 || strcmp(side, "remote") == 0);
 }
 
 /* POST /peer/networkExtensions: mirror an extension on our side of the
@@ -197,7 +235,26 @@ static void peer_ext_create(struct l2x_mgr *m, json_t *q,
 		}
 	}
 	json_decref(exts);
-	doc = json_deep_copy(q);
+	/* Only the fields a record has, each of its type: what the other
+	 * site sends is not stored blindly. */
+	if (!ext_fields_ok(q)) {
+		l2x_mgr_error(r, 400, NULL, "malformed network extension");
+		return;
+	}
+	doc = json_pack(
+	    "{s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O}", "id",
+	    json_object_get(q, "id"), "name", json_object_get(q, "name"),
+	    "switch", json_object_get(q, "switch"), "portGroup",
+	    json_object_get(q, "portGroup"), "vlan", json_object_get(q, "vlan"),
+	    "destination", json_object_get(q, "destination"), "mssClamp",
+	    json_object_get(q, "mssClamp"), "tunnelId",
+	    json_object_get(q, "tunnelId"), "mesh", json_object_get(q, "mesh"),
+	    "pair", json_object_get(q, "pair"));
+	if (json_object_get(q, "gateway") != NULL) {
+		json_object_set(doc, "gateway", json_object_get(q, "gateway"));
+		json_object_set(doc, "gatewaySide",
+				json_object_get(q, "gatewaySide"));
+	}
 	json_object_set_new(doc, "role", json_string("responder"));
 	json_object_set_new(doc, "phase", json_string("applied"));
 	json_object_set_new(doc, "startedAt",

@@ -340,10 +340,11 @@ $(BUILD)/plain/benchbin/%: $(BUILD)/plain/tests/bench/%.o \
 	@mkdir -p $(@D)
 	@echo "  LD   $@"
 	$(Q)$(CC) $^ -o $@ $(LIBS_L2X)
-bench: $(BENCH_BIN) $(VLANSW) $(DATAPLANE) $(L2XCTL)
+bench: $(BENCH_BIN) $(VLANSW) $(DATAPLANE) $(L2XCTL) $(AGENT)
 	@for b in $(BENCH_BIN); do $$b || exit 1; done
 	@VLANSW=$(VLANSW) DATAPLANE=$(DATAPLANE) L2XCTL=$(L2XCTL) \
 		bash tools/bench-e2e.sh
+	@AGENT=$(AGENT) bash tools/bench-agent.sh
 
 # The demo (root): tools/demo.sh, the HCX workflow through the managers'
 # REST API in network namespaces (pairing, inventory, enrolment, a service

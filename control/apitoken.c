@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,9 @@ struct entry {
 
 struct l2x_apitoken_cache {
 	pthread_mutex_t lock;
+	/* Argon2id verifications at once (64 MiB each): a flood of wrong
+	 * secrets costs bounded memory; cache hits never wait for it. */
+	sem_t slots;
 	uint8_t key[crypto_generichash_KEYBYTES];
 	struct l2x_apitoken_cache_stats st;
 	unsigned n, hand;
@@ -219,6 +223,11 @@ int l2x_apitoken_cache_create(unsigned entries, struct l2x_apitoken_cache **out)
 		free(c);
 		return -ENOMEM;
 	}
+	if (sem_init(&c->slots, 0, L2X_APITOKEN_VERIFY_SLOTS) != 0) {
+		pthread_mutex_destroy(&c->lock);
+		free(c);
+		return -ENOMEM;
+	}
 	crypto_generichash_keygen(c->key);
 	c->n = entries;
 	*out = c;
@@ -230,6 +239,7 @@ void l2x_apitoken_cache_destroy(struct l2x_apitoken_cache *c)
 	if (c == NULL)
 		return;
 	pthread_mutex_destroy(&c->lock);
+	sem_destroy(&c->slots);
 	sodium_memzero(c, sizeof(*c) + (size_t)c->n * sizeof(c->ents[0]));
 	free(c);
 }
@@ -330,7 +340,9 @@ int l2x_apitoken_check(struct l2x_apitoken_cache *c, const char *text,
 	if (hit(c, tok.id, mac, stored_hash)) {
 		rc = 0;
 	} else {
+		sem_wait(&c->slots);
 		rc = verify(&tok, stored_hash);
+		sem_post(&c->slots);
 		if (rc == 0)
 			remember(c, tok.id, mac, stored_hash);
 		else

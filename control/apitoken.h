@@ -77,6 +77,9 @@
 #define L2X_APITOKEN_HASH_SIZE 128u
 /* Entries of a cache created with 0, and the most it accepts. */
 #define L2X_APITOKEN_CACHE_ENTRIES 256u
+/* Argon2id verifications one cache runs at once (the others wait; cache
+ * hits do not). */
+#define L2X_APITOKEN_VERIFY_SLOTS 2
 #define L2X_APITOKEN_CACHE_MAX 65536u
 
 /*

@@ -582,12 +582,10 @@ void l2x_mgr_handle(void *arg, const struct l2x_http_req *req,
 	}
 	/* A token not in the cache costs an Argon2id verification (64 MiB,
 	 * a third of a second), but only when its ID names a stored token
-	 * (a malformed token or an unknown ID fails at once): at most
-	 * L2X_MGR_VERIFY_SLOTS run at once, so a flood of bad secrets costs
-	 * bounded memory and cached tokens keep being served. */
-	sem_wait(&m->verify_slots);
+	 * (a malformed token or an unknown ID fails at once); the cache runs
+	 * at most L2X_APITOKEN_VERIFY_SLOTS of them at once, and cached
+	 * tokens never wait for them (apitoken.h). */
 	rc = token_check(m, req->bearer, &tok, NULL, err, sizeof(err));
-	sem_post(&m->verify_slots);
 	if (rc != 0) {
 		l2x_mgr_error(r, 401, NULL, "%s", err);
 		return;
@@ -631,7 +629,6 @@ int l2x_mgr_run(const struct l2x_agentconf *conf, volatile sig_atomic_t *stop,
 	m->conf = *conf;
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_mutex_init(&m->ev_lock, NULL);
-	sem_init(&m->verify_slots, 0, L2X_MGR_VERIFY_SLOTS);
 	for (unsigned i = 0; i < L2X_MGR_PAIR_LOCKS; i++)
 		pthread_mutex_init(&m->pair_lock[i], NULL);
 	if (mkdir(conf->state_dir, 0700) != 0 && errno != EEXIST) {
@@ -686,7 +683,6 @@ err_free:
 	for (unsigned i = 0; i < m->n_appl; i++)
 		json_decref(m->appl[i].status);
 	json_decref(m->remote);
-	sem_destroy(&m->verify_slots);
 	free(m);
 	return rc;
 }

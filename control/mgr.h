@@ -34,7 +34,6 @@
 #define L2X_MGR_H
 
 #include <pthread.h>
-#include <semaphore.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -56,8 +55,6 @@
 #define L2X_MGR_TUNNEL_ID_BASE 5001
 /* At most this many events are kept. */
 #define L2X_MGR_EVENTS_MAX 500
-/* Argon2id verifications of bearer tokens at once (64 MiB each). */
-#define L2X_MGR_VERIFY_SLOTS 2
 
 struct l2x_mgr_appl_rt {
 	char name[L2X_AGENT_NAME_LEN];
@@ -78,7 +75,6 @@ struct l2x_mgr {
 	double remote_seen;
 	pthread_mutex_t pair_lock[L2X_MGR_PAIR_LOCKS];
 	pthread_mutex_t ev_lock;
-	sem_t verify_slots; /* uncached token verifications at once */
 	pthread_t reconciler;
 	volatile bool stopping;
 };

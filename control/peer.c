@@ -476,12 +476,14 @@ static void reconcile_one(struct l2x_mgr *m, json_t *e, json_t *remote,
 
 		if (held && up && rheld && rup &&
 		    (!initiator || remote_fresh)) {
+			long long took =
+			    (long long)(time(NULL) - I(e, "startedAt"));
+
 			l2x_mgr_set_state(e, "extended", "");
 			json_object_del(e, "startedAt");
 			l2x_mgr_save(m, "networkExtension", id, e, 0);
-			l2x_mgr_event(
-			    m, "networkExtension", id, "extended in %llds",
-			    (long long)(time(NULL) - I(e, "startedAt")));
+			l2x_mgr_event(m, "networkExtension", id,
+				      "extended in %llds", took);
 		} else if (initiator &&
 			   time(NULL) - I(e, "startedAt") >
 			       (json_int_t)m->conf.extend_timeout) {

@@ -14,12 +14,19 @@
 #   - 2000 requests from 64 concurrent clients mixing good reads, garbage
 #     bodies and bad tokens: the manager stays up and answers the next
 #     good request at once;
+#   - the agent-to-agent endpoints with the paired manager's certificate:
+#     /peer/hello and /peer/status answer, an appliance's endpoint is 403;
 #   - DELETE of an extension removes it at both sites, and a read-only
 #     token cannot delete;
-#   - every answer logged (the API's and the fake appliances' calls)
-#     conforms to docs/openapi.yaml.
-# Under a minute on 2 cores; every namespace and process goes on any exit
-# (topo_init's traps).
+#   - fake appliances stopped with SIGTERM exit cleanly and turn
+#     unhealthy; a manager restarted with a new certificate is refused by
+#     its appliances' pin;
+#   - every answer logged (the API's, the peer calls' and the fake
+#     appliances') conforms to docs/openapi.yaml.
+# About 50 s on 2 cores; every namespace and process goes on any exit
+# (topo_init's traps). FLOOD_N, FLOOD_P and FLOOD_SLOW (requests with a
+# wrong secret for a real token ID, each an Argon2id verification) size
+# the flood; API_TEST_SAVE=DIR keeps the answer logs.
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=tests/integration/lib/topo.sh
 . "$ROOT/tests/integration/lib/topo.sh"
@@ -73,14 +80,22 @@ api() {
 	[ -n "$tok" ] && args+=(-H "Authorization: Bearer $tok")
 	[ -n "$body" ] && args+=(-H 'Content-Type: application/json' \
 		--data-binary "$body")
+	: >"$out"
 	AGT_STATUS=$(ip netns exec "${P}mg$x" curl -sS -k --max-time 30 \
 		--pinnedpubkey "${AGT_PIN[$x]}" "${args[@]}" -X "$m" \
 		-o "$out" -w '%{http_code}' "$(agt_url "$x")/api/v1$path" \
 		2>"$TMP/api.err") || AGT_STATUS=000
-	$PY "$ROOT/tests/integration/lib/openapi_check.py" --record \
-		"$AGT_LOG" "$m" "/api/v1$path" "$AGT_STATUS" "$out" \
-		2>/dev/null || true
+	record "$m" "$path" "$out"
 	cat "$out"
+}
+
+# record METHOD PATH FILE: the answer (AGT_STATUS, FILE's body) for the
+# OpenAPI check, unless there was none (000).
+record() {
+	[ "$AGT_STATUS" = 000 ] ||
+		$PY "$ROOT/tests/integration/lib/openapi_check.py" --record \
+			"$AGT_LOG" "$1" "/api/v1$2" "$AGT_STATUS" "$3" \
+			2>/dev/null || true
 }
 
 # fake_start SITE SWITCH NAME...: fake appliances enrolled on SWITCH, run
@@ -266,13 +281,13 @@ check "nothing the bad requests asked for was created" test \
 # bearer, as B's manager calls it; status in AGT_STATUS, logged.
 peer_api() {
 	local out=$TMP/api.out
+	: >"$out"
 	AGT_STATUS=$(ip netns exec "${P}mgb" curl -sS -k --max-time 30 \
 		--pinnedpubkey "${AGT_PIN[a]}" --cert "$TMP/mgr-b/tls/cert.pem" \
 		--key "$TMP/mgr-b/tls/key.pem" -X "$1" -o "$out" \
 		-w '%{http_code}' "$(agt_url a)/api/v1$2" 2>"$TMP/api.err") ||
 		AGT_STATUS=000
-	$PY "$ROOT/tests/integration/lib/openapi_check.py" --record \
-		"$AGT_LOG" "$1" "/api/v1$2" "$AGT_STATUS" "$out" 2>/dev/null || true
+	record "$1" "$2" "$out"
 	cat "$out"
 }
 peer_api GET /peer/hello >"$TMP/r"
@@ -286,10 +301,15 @@ peer_api GET /switches >"$TMP/r"
 check "B's certificate is no bearer token: 401" test "$AGT_STATUS" = 401
 
 # --- a flood of requests --------------------------------------------------
-# flood_conf FILE: a curl config of FLOOD_N transfers, one in 20 of each
-# kind below by its number; every line written out is "KIND STATUS TIME".
+# flood_conf FILE: a curl config of FLOOD_N transfers, by their number
+# modulo 20: half good reads (good), a fifth garbage bodies with the good
+# token (garbage: random bytes, 30000 nested brackets, 1e999999, invalid
+# UTF-8, a duplicate key), bad tokens (badtoken), none (notoken), unknown
+# paths and methods (wrongpath); and FLOOD_SLOW of them, spread evenly, a
+# wrong secret under the real token's ID (slow: an Argon2id verification
+# each). curl writes "KIND STATUS SECONDS EXITCODE ERROR" per answer.
 flood_conf() {
-	local i k url auth data meth tok w
+	local i k url auth data meth tok w kind path
 	tok=$(cat "${AGT_TOKEN[a]}")
 	url=$(agt_url a)/api/v1
 	head -c 4000 /dev/urandom >"$TMP/junk.bin"
@@ -348,7 +368,8 @@ flood_conf() {
 		echo "pinnedpubkey = \"${AGT_PIN[a]}\""
 		echo "output = \"/dev/null\""
 		echo "max-time = 60"
-		echo "write-out = \"$kind %{http_code} %{time_total} %{exitcode} %{errormsg}\\n\""
+		printf 'write-out = "%s %%{http_code} %%{time_total} %%{exitcode} %%{errormsg}\\n"\n' \
+			"$kind"
 	done >"$1"
 }
 
@@ -422,6 +443,12 @@ check "B shows them unhealthy within 8 s" agt_wait_jq 8 b /appliances \
 	'[.[] | select(.health == "unhealthy")] | length == 4'
 check "A shows the mesh down within 5 s" agt_wait_jq 5 a \
 	/serviceMeshes/mesh1 '.state != "up"'
+
+agt_manager_kill a
+rm -rf "$TMP/mgr-a/tls"
+check "manager A restarts with a new certificate" agt_manager_start a
+check "A's fake appliances refuse it (their pin) within 5 s" bash -c \
+	"for i in \$(seq 25); do [ \$(grep -c 'certificate changed' '$TMP/fake-a.log') -ge 4 ] && exit 0; sleep 0.2; done; exit 1"
 
 check "every API answer conforms to docs/openapi.yaml" agt_openapi_check
 check "... and every answer to the fake appliances" \

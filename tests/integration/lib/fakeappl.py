@@ -274,7 +274,6 @@ class Appliance(threading.Thread):
         body = {"tokenId": token.split(".")[0], "name": self.appl,
                 "switch": self.args.switch, "certificate": self.cert_pem,
                 "mac": pair_mac(key, "l2x-enroll-req", self.cert_pem, "")}
-        del token
         while not self.stop.is_set():
             try:
                 status, text = self.call("POST", "/enroll", body)

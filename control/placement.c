@@ -7,21 +7,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "control/errf.h"
 #include "control/placement.h"
 
-static void say(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void say(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
+/* An error sentence for the caller (errf.h). */
+#define say(...) ((void)l2x_errf(0, __VA_ARGS__))
 
 /* A name array holding name; one without a NUL matches nothing. */
 static bool is_name(const char field[L2X_PLACE_NAME_LEN], const char *name)

@@ -5,6 +5,7 @@
  * dispatches (control/store.h).
  */
 #define L2X_STORE_BACKEND
+#include "control/errf.h"
 #include "control/store.h"
 
 #include <errno.h>
@@ -20,19 +21,8 @@ static const struct l2x_store_ops *const backends[] = {
     &l2x_store_sqlite_ops,
 };
 
-static void say(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void say(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
+/* An error sentence for the caller (errf.h). */
+#define say(...) ((void)l2x_errf(0, __VA_ARGS__))
 
 /* Length of the URI scheme ("sqlite" in "sqlite:/x"), 0 when uri is a
  * plain path: no colon, or a slash before it, or not a scheme's letters

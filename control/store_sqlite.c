@@ -35,6 +35,7 @@
  * formatted into SQL.
  */
 #define L2X_STORE_BACKEND
+#include "control/errf.h"
 #include "control/store.h"
 
 #include <errno.h>
@@ -137,19 +138,8 @@ static struct sq_store *sq_of(struct l2x_store_txn *t)
 	return (struct sq_store *)t->s;
 }
 
-static void say(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void say(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
+/* An error sentence for the caller (errf.h). */
+#define say(...) ((void)l2x_errf(0, __VA_ARGS__))
 
 /* An SQLite result code as -errno. */
 static int sq_errno(int rc)

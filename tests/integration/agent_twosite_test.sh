@@ -72,6 +72,12 @@ check "the pairing can be deleted" test "$AGT_STATUS" = 204
 agt_api a POST /sitePairings "{\"url\":\"$(agt_url b)\",\"token\":\"$tok\"}" >"$TMP/r"
 check "a reused token is refused" test "$AGT_STATUS" = 403
 check "... as used" grep -q "used already" "$TMP/r"
+tok=$("$AGENT" -c "$TMP/mgr-b.yaml" token site)
+# Expire it in B's store (as if its 15 minutes had passed).
+sqlite3 "$TMP/mgr-b/agent.db" "UPDATE docs SET json = json_set(json, '\$.expires', 1) WHERE kind = 'token' AND id = '${tok%%.*}'"
+agt_api a POST /sitePairings "{\"url\":\"$(agt_url b)\",\"token\":\"$tok\"}" >"$TMP/r"
+check "an expired token is refused" test "$AGT_STATUS" = 403
+check "... as expired" grep -q "expired" "$TMP/r"
 check "pairing again with a new token" agt_pair
 
 # --- inventory, enrolment, mesh -----------------------------------------

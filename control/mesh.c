@@ -746,13 +746,9 @@ static void ext_create(struct l2x_mgr *m, const struct l2x_http_req *req,
 				      vlan, q.switch_name, S(x, "id"));
 			goto out;
 		}
-		if (strcmp(S(x, "name"), q.port_group) == 0) {
-			l2x_mgr_error(r, 409, "portGroup",
-				      "a network named '%s' is extended "
-				      "already (%s)",
-				      q.port_group, S(x, "id"));
-			goto out;
-		}
+		/* The same port group name on another switch is fine: a
+		 * network's name must be unique per appliance, and a pair
+		 * carries one switch, whose port group names are distinct. */
 	}
 	/* Placement: the pairs of the meshes this site leads on the switch. */
 	meshes = l2x_mgr_load_all(m, "serviceMesh");

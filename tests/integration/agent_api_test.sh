@@ -426,6 +426,23 @@ check "its appliances no longer hold it" agt_wait_jq 5 a /appliances \
 check "the other five are still extended" test \
 	"$(agt_jq a /networkExtensions '[.[] | select(.state == "extended")] | length')" = 5
 
+# --- one port group name on two switches ---------------------------------
+# A network's name is unique per appliance, and a pair carries one switch:
+# dvs-a2 gets a port group named like one of dvs-a1's (extended there).
+pgs=""
+for v in $(seq 201 210); do
+	pgs="$pgs{\"name\":\"a2v$v\",\"vlan\":$v},"
+done
+agt_api a PUT /switches/dvs-a2 \
+	"{\"name\":\"dvs-a2\",\"portGroups\":[$pgs{\"name\":\"a1v102\",\"vlan\":211}]}" >/dev/null
+check "dvs-a2 gets a port group named a1v102 (PUT)" test "$AGT_STATUS" = 200
+agt_api a POST /networkExtensions \
+	'{"switch":"dvs-a2","portGroup":"a1v102","destination":{"switch":"dvs-b2","vlan":211}}' >"$TMP/r"
+check "it extends although dvs-a1's a1v102 is extended (201)" \
+	test "$AGT_STATUS" = 201
+check "... and is extended within 10 s" agt_wait_jq 10 a \
+	"/networkExtensions/$(jq -r .id "$TMP/r")" '.state == "extended"'
+
 # --- appliances that stop -------------------------------------------------
 fake_stop() { # SITE: SIGTERM to its fake appliances; all exit 0 within 5 s
 	local p rc=0

@@ -13,14 +13,8 @@
 #include <string.h>
 
 #include "control/apireq.h"
+#include "control/config.h"
 #include "control/mgr.h"
-
-static void ip_text(uint32_t host_order, char out[INET_ADDRSTRLEN])
-{
-	uint32_t be = htonl(host_order);
-
-	inet_ntop(AF_INET, &be, out, INET_ADDRSTRLEN);
-}
 
 static bool method(const struct l2x_http_req *req, struct l2x_http_resp *r,
 		   const char *allowed)
@@ -327,12 +321,12 @@ static void network_profiles(struct l2x_mgr *m, const struct l2x_http_req *req,
 			      "the range must lie in one /%u subnet", q.prefix);
 		return;
 	}
-	ip_text(q.range_start, a);
-	ip_text(q.range_end, b);
+	l2x_config_ip(q.range_start, a);
+	l2x_config_ip(q.range_end, b);
 	doc = json_pack("{s:s,s:s,s:s,s:i,s:i}", "name", q.name, "rangeStart",
 			a, "rangeEnd", b, "prefix", q.prefix, "mtu", q.mtu);
 	if (q.gateway != 0) {
-		ip_text(q.gateway, g);
+		l2x_config_ip(q.gateway, g);
 		json_object_set_new(doc, "gateway", json_string(g));
 	}
 	rc = l2x_mgr_save(m, "networkProfile", q.name, doc, L2X_STORE_ABSENT);

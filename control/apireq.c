@@ -288,57 +288,6 @@ static uint64_t load_uint(const void *src, size_t size)
 	return memcpy(&u64, src, 8), u64;
 }
 
-static const char *ipstr(uint32_t a, char buf[16])
-{
-	snprintf(buf, 16, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff,
-		 (a >> 8) & 0xff, a & 0xff);
-	return buf;
-}
-
-static uint32_t mask_of(unsigned len)
-{
-	return len == 0 ? 0 : ~UINT32_C(0) << (32 - len);
-}
-
-/* Dotted quad without leading zeros or short forms (glibc's inet_pton). */
-static bool scan_ipv4(const char *s, size_t len, uint32_t *out)
-{
-	char buf[16];
-	struct in_addr a;
-
-	if (len < 7 || len > 15)
-		return false;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	if (inet_pton(AF_INET, buf, &a) != 1)
-		return false;
-	*out = ntohl(a.s_addr);
-	return true;
-}
-
-/* Not this-network 0/8, loopback 127/8, multicast 224/4, reserved 240/4
- * or limited broadcast (RFC 1122 section 3.2.1.3, RFC 5771, RFC 1112). */
-static bool unicast(uint32_t a)
-{
-	uint32_t top = a >> 24;
-
-	return top != 0 && top != 127 && top < 224;
-}
-
-/* "the network" / "the broadcast" address of addr/len, or NULL. */
-static const char *edge_of(uint32_t addr, unsigned len)
-{
-	uint32_t host = addr & ~mask_of(len);
-
-	if (len > 30)
-		return NULL;
-	if (host == 0)
-		return "network";
-	if (host == ~mask_of(len))
-		return "broadcast";
-	return NULL;
-}
-
 /* ---- value types -------------------------------------------------------- */
 
 typedef int (*parse_fn)(struct ctx *c, const struct field *f, json_t *v,
@@ -478,10 +427,11 @@ static int p_ipv4(struct ctx *c, const struct field *f, json_t *v, char *base)
 
 	if (rc != 0)
 		return rc;
-	if (!scan_ipv4(s, len, &a))
+	if (!l2x_config_ipv4_scan(s, len, &a))
 		return fail(c, "%s is not an IPv4 address", quote(q, s, len));
-	if (!unicast(a))
-		return fail(c, "%s is not a unicast address", ipstr(a, ip));
+	if (!l2x_config_ipv4_unicast(a))
+		return fail(c, "%s is not a unicast address",
+			    l2x_config_ip(a, ip));
 	memcpy(base + f->off, &a, sizeof(a));
 	return 0;
 }
@@ -502,11 +452,11 @@ static int p_prefix(struct ctx *c, const struct field *f, json_t *v, char *base)
 		return fail(c, "%s needs a prefix length (ADDRESS/1..32)",
 			    quote(q, s, len));
 	alen = (size_t)(slash - s);
-	if (!scan_ipv4(s, alen, &p.addr))
+	if (!l2x_config_ipv4_scan(s, alen, &p.addr))
 		return fail(c, "%s is not an IPv4 address", quote(q, s, alen));
-	if (!unicast(p.addr))
+	if (!l2x_config_ipv4_unicast(p.addr))
 		return fail(c, "%s is not a unicast address",
-			    ipstr(p.addr, ip));
+			    l2x_config_ip(p.addr, ip));
 	dlen = len - alen - 1;
 	if (dlen < 1 || dlen > 2 || strspn(slash + 1, "0123456789") < dlen ||
 	    (dlen == 2 && slash[1] == '0'))
@@ -517,7 +467,7 @@ static int p_prefix(struct ctx *c, const struct field *f, json_t *v, char *base)
 	if (plen < 1 || plen > 32)
 		return fail(c, "%s: prefix length %u is outside 1..32",
 			    quote(q, s, len), plen);
-	edge = edge_of(p.addr, plen);
+	edge = l2x_config_prefix_edge(p.addr, plen);
 	if (edge != NULL)
 		return fail(c, "%s is the %s address of its subnet",
 			    quote(q, s, len), edge);
@@ -551,7 +501,8 @@ static bool host_ok(const char *h, size_t len)
 	size_t label = 0;
 
 	if (strspn(h, "0123456789.") >= len)
-		return scan_ipv4(h, len, &a) && (unicast(a) || a >> 24 == 127);
+		return l2x_config_ipv4_scan(h, len, &a) &&
+		       (l2x_config_ipv4_unicast(a) || a >> 24 == 127);
 	if (len >= sizeof(buf))
 		return false;
 	for (size_t i = 0; i <= len; i++) {
@@ -1013,65 +964,67 @@ static int check_network(struct ctx *c, const void *obj)
 static int check_profile(struct ctx *c, const void *obj)
 {
 	const struct l2x_apireq_network_profile *p = obj;
-	uint32_t m = mask_of(p->prefix), net = p->range_start & m;
+	uint32_t m = l2x_config_mask(p->prefix), net = p->range_start & m;
 	const char *edge;
 	char a[16], b[16];
 
 	if (p->range_end < p->range_start)
 		return fail_at(c, "rangeEnd", "%s is before rangeStart %s",
-			       ipstr(p->range_end, a),
-			       ipstr(p->range_start, b));
+			       l2x_config_ip(p->range_end, a),
+			       l2x_config_ip(p->range_start, b));
 	if ((p->range_end & m) != net)
 		return fail_at(c, "rangeEnd", "%s is outside %s/%u",
-			       ipstr(p->range_end, a), ipstr(net, b),
-			       p->prefix);
-	edge = edge_of(p->range_start, p->prefix);
+			       l2x_config_ip(p->range_end, a),
+			       l2x_config_ip(net, b), p->prefix);
+	edge = l2x_config_prefix_edge(p->range_start, p->prefix);
 	if (edge != NULL)
 		return fail_at(c, "rangeStart", "%s is the %s address of %s/%u",
-			       ipstr(p->range_start, a), edge, ipstr(net, b),
-			       p->prefix);
-	edge = edge_of(p->range_end, p->prefix);
+			       l2x_config_ip(p->range_start, a), edge,
+			       l2x_config_ip(net, b), p->prefix);
+	edge = l2x_config_prefix_edge(p->range_end, p->prefix);
 	if (edge != NULL)
 		return fail_at(c, "rangeEnd", "%s is the %s address of %s/%u",
-			       ipstr(p->range_end, a), edge, ipstr(net, b),
-			       p->prefix);
+			       l2x_config_ip(p->range_end, a), edge,
+			       l2x_config_ip(net, b), p->prefix);
 	if (p->gateway == 0)
 		return 0;
 	if ((p->gateway & m) != net)
 		return fail_at(c, "gateway", "%s is outside %s/%u",
-			       ipstr(p->gateway, a), ipstr(net, b), p->prefix);
-	edge = edge_of(p->gateway, p->prefix);
+			       l2x_config_ip(p->gateway, a),
+			       l2x_config_ip(net, b), p->prefix);
+	edge = l2x_config_prefix_edge(p->gateway, p->prefix);
 	if (edge != NULL)
 		return fail_at(c, "gateway", "%s is the %s address of %s/%u",
-			       ipstr(p->gateway, a), edge, ipstr(net, b),
-			       p->prefix);
+			       l2x_config_ip(p->gateway, a), edge,
+			       l2x_config_ip(net, b), p->prefix);
 	if (p->gateway >= p->range_start && p->gateway <= p->range_end)
 		return fail_at(c, "gateway",
 			       "%s is inside rangeStart..rangeEnd",
-			       ipstr(p->gateway, a));
+			       l2x_config_ip(p->gateway, a));
 	return 0;
 }
 
 static int check_uplink(struct ctx *c, const void *obj)
 {
 	const struct l2x_apireq_uplink *u = obj;
-	uint32_t m = mask_of(u->address.len), net = u->address.addr & m;
+	uint32_t m = l2x_config_mask(u->address.len), net = u->address.addr & m;
 	char a[16], b[16];
 
 	if (u->gateway == 0)
 		return 0;
 	if ((u->gateway & m) != net)
 		return fail_at(c, "gateway", "%s is outside %s/%u",
-			       ipstr(u->gateway, a), ipstr(net, b),
-			       u->address.len);
+			       l2x_config_ip(u->gateway, a),
+			       l2x_config_ip(net, b), u->address.len);
 	if (u->gateway == u->address.addr)
 		return fail_at(c, "gateway", "%s is the uplink address",
-			       ipstr(u->gateway, a));
-	if (edge_of(u->gateway, u->address.len) != NULL)
-		return fail_at(c, "gateway", "%s is the %s address of %s/%u",
-			       ipstr(u->gateway, a),
-			       edge_of(u->gateway, u->address.len),
-			       ipstr(net, b), u->address.len);
+			       l2x_config_ip(u->gateway, a));
+	if (l2x_config_prefix_edge(u->gateway, u->address.len) != NULL)
+		return fail_at(
+		    c, "gateway", "%s is the %s address of %s/%u",
+		    l2x_config_ip(u->gateway, a),
+		    l2x_config_prefix_edge(u->gateway, u->address.len),
+		    l2x_config_ip(net, b), u->address.len);
 	return 0;
 }
 
@@ -1082,7 +1035,7 @@ static int check_tunnel(struct ctx *c, const void *obj)
 
 	if (t->inner_local == t->inner_remote)
 		return fail_at(c, "innerRemote", "%s is innerLocal too",
-			       ipstr(t->inner_remote, a));
+			       l2x_config_ip(t->inner_remote, a));
 	return 0;
 }
 
@@ -1091,7 +1044,7 @@ static int check_desired(struct ctx *c, const void *obj)
 	const struct l2x_apireq_desired *d = obj;
 	const bool has[3] = {d->has_uplink, d->has_peer, d->has_tunnel};
 	static const char *const names[3] = {"uplink", "peer", "tunnel"};
-	uint32_t m = mask_of(d->uplink.address.len);
+	uint32_t m = l2x_config_mask(d->uplink.address.len);
 	char a[16], b[16];
 
 	for (unsigned i = 0; i < 3; i++)
@@ -1103,13 +1056,14 @@ static int check_desired(struct ctx *c, const void *obj)
 		return 0;
 	if (d->peer.address == d->uplink.address.addr)
 		return fail_at(c, "peer.address", "%s is the uplink address",
-			       ipstr(d->peer.address, a));
+			       l2x_config_ip(d->peer.address, a));
 	if (d->uplink.gateway == 0 &&
 	    ((d->peer.address ^ d->uplink.address.addr) & m) != 0)
 		return fail_at(
 		    c, "peer.address",
 		    "%s is not on-link (uplink %s/%u has no gateway)",
-		    ipstr(d->peer.address, a), ipstr(d->uplink.address.addr, b),
+		    l2x_config_ip(d->peer.address, a),
+		    l2x_config_ip(d->uplink.address.addr, b),
 		    d->uplink.address.len);
 	for (uint32_t i = 0; i < d->n_networks; i++) {
 		char key[48];
@@ -1564,11 +1518,12 @@ static json_t *build_value(const struct field *f, const char *base)
 	case T_ENUM:
 		return json_string(word_name(f->words, (uint32_t)u));
 	case T_IPV4:
-		return json_string(ipstr((uint32_t)u, ip));
+		return json_string(l2x_config_ip((uint32_t)u, ip));
 	case T_PREFIX: {
 		const struct l2x_config_prefix *x = (const void *)p;
 
-		snprintf(buf, sizeof(buf), "%s/%u", ipstr(x->addr, ip), x->len);
+		snprintf(buf, sizeof(buf), "%s/%u", l2x_config_ip(x->addr, ip),
+			 x->len);
 		return json_string(buf);
 	}
 	case T_URL:

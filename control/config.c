@@ -94,16 +94,29 @@ bool l2x_cfg_given(const struct l2x_cfg_lines *l, const char *key)
 	return false;
 }
 
-const char *l2x_cfg_ip(uint32_t addr, char buf[16])
+const char *l2x_config_ip(uint32_t addr, char buf[16])
 {
 	snprintf(buf, 16, "%u.%u.%u.%u", addr >> 24, (addr >> 16) & 0xff,
 		 (addr >> 8) & 0xff, addr & 0xff);
 	return buf;
 }
 
-uint32_t l2x_cfg_mask(uint8_t len)
+uint32_t l2x_config_mask(uint8_t len)
 {
 	return len == 0 ? 0 : len >= 32 ? UINT32_MAX : ~(UINT32_MAX >> len);
+}
+
+const char *l2x_config_prefix_edge(uint32_t addr, uint8_t len)
+{
+	uint32_t host = addr & ~l2x_config_mask(len);
+
+	if (len > 30)
+		return NULL;
+	if (host == 0)
+		return "network";
+	if (host == ~l2x_config_mask(len))
+		return "broadcast";
+	return NULL;
 }
 
 const char *l2x_cfg_word_name(const struct l2x_cfg_word *w, uint32_t value)

@@ -377,4 +377,20 @@ const char *l2x_config_alg_name(enum l2x_config_alg v);
 const char *l2x_config_gw_side_name(enum l2x_config_gw_side v);
 const char *l2x_config_dir_name(enum l2x_config_dir v);
 
+/* The schema's address rules (above), for every validator of the same
+ * values: this loader, and the REST API's request bodies
+ * (control/apireq.c). Host-order addresses; pure, any thread. */
+/* A dotted quad without leading zeros or short forms (inet_pton), len
+ * bytes of s (no NUL among them). */
+bool l2x_config_ipv4_scan(const char *s, size_t len, uint32_t *out);
+/* Not 0/8, 127/8, 224/4, 240/4 (RFC 1122 3.2.1.3, RFC 5771, RFC 1112). */
+bool l2x_config_ipv4_unicast(uint32_t addr);
+/* The netmask of a prefix length 0..32. */
+uint32_t l2x_config_mask(uint8_t len);
+/* "network" or "broadcast" when addr is that address of its /len subnet
+ * (len <= 30 only: /31 and /32 have neither, RFC 3021), else NULL. */
+const char *l2x_config_prefix_edge(uint32_t addr, uint8_t len);
+/* The dotted quad of addr into buf. */
+const char *l2x_config_ip(uint32_t addr, char buf[16]);
+
 #endif /* L2X_CONFIG_H */

@@ -231,14 +231,14 @@ static int uplink_check(struct l2x_cfg_ctx *c, void *obj,
 			const struct l2x_cfg_lines *l)
 {
 	const struct l2x_config_uplink *u = obj;
-	uint32_t mask = l2x_cfg_mask(u->address.len);
+	uint32_t mask = l2x_config_mask(u->address.len);
 	uint32_t line = l2x_cfg_line(l, "gateway");
 	char gw[16], net[16];
 
 	if (u->gateway == 0)
 		return 0;
-	l2x_cfg_ip(u->gateway, gw);
-	l2x_cfg_ip(u->address.addr & mask, net);
+	l2x_config_ip(u->gateway, gw);
+	l2x_config_ip(u->address.addr & mask, net);
 	if (u->gateway == u->address.addr)
 		return l2x_cfg_fail(c, line, "gateway",
 				    "%s is the uplink's own address", gw);
@@ -346,13 +346,13 @@ static int peer_check(struct l2x_cfg_ctx *c, void *obj,
 {
 	const struct l2x_config_peer *p = obj;
 	const struct l2x_config_uplink *u = &c->cfg->ports.uplink;
-	uint32_t mask = l2x_cfg_mask(u->address.len);
+	uint32_t mask = l2x_config_mask(u->address.len);
 	uint32_t line = l2x_cfg_line(l, "address");
 	char ip[16], net[16];
 
 	c->peer_line = l->map_line;
 	c->auth_line = l2x_cfg_line(l, "auth");
-	l2x_cfg_ip(p->address, ip);
+	l2x_config_ip(p->address, ip);
 	if (p->address == u->address.addr)
 		return l2x_cfg_fail(c, line, "address",
 				    "%s is this appliance's uplink address",
@@ -361,7 +361,8 @@ static int peer_check(struct l2x_cfg_ctx *c, void *obj,
 		return l2x_cfg_fail(c, line, "address",
 				    "%s is outside the uplink subnet %s/%u and "
 				    "ports.uplink has no gateway",
-				    ip, l2x_cfg_ip(u->address.addr & mask, net),
+				    ip,
+				    l2x_config_ip(u->address.addr & mask, net),
 				    u->address.len);
 	return 0;
 }
@@ -436,7 +437,7 @@ static int tunnel_check(struct l2x_cfg_ctx *c, void *obj,
 	if (t->inner_local == t->inner_remote)
 		return l2x_cfg_fail(c, l2x_cfg_line(l, "inner_remote"),
 				    "inner_remote", "%s is also inner_local",
-				    l2x_cfg_ip(t->inner_remote, ip));
+				    l2x_config_ip(t->inner_remote, ip));
 	return 0;
 }
 

@@ -155,12 +155,6 @@ int l2x_cfg_scalar(struct l2x_cfg_ctx *c, const struct l2x_cfg_field *f,
 /* What a message calls a value of type t ("an integer"). */
 const char *l2x_cfg_what(enum l2x_cfg_type t);
 
-/* Dotted quad of a host-order address into buf. */
-const char *l2x_cfg_ip(uint32_t addr, char buf[16]);
-
-/* The netmask of a prefix length 0..32, host order. */
-uint32_t l2x_cfg_mask(uint8_t len);
-
 /* The word for a value, or "?". */
 const char *l2x_cfg_word_name(const struct l2x_cfg_word *w, uint32_t value);
 

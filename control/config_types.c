@@ -272,7 +272,7 @@ static int parse_socket(struct l2x_cfg_ctx *c, const struct l2x_cfg_field *f,
 }
 
 /* Dotted quad without leading zeros (glibc's inet_pton refuses them). */
-static bool scan_ipv4(const char *s, size_t len, uint32_t *out)
+bool l2x_config_ipv4_scan(const char *s, size_t len, uint32_t *out)
 {
 	char buf[16];
 	struct in_addr a;
@@ -289,7 +289,7 @@ static bool scan_ipv4(const char *s, size_t len, uint32_t *out)
 
 /* Not this-network 0/8, loopback 127/8, multicast 224/4, reserved 240/4
  * or limited broadcast (RFC 1122 section 3.2.1.3, RFC 5771, RFC 1112). */
-static bool unicast(uint32_t a)
+bool l2x_config_ipv4_unicast(uint32_t a)
 {
 	uint32_t top = a >> 24;
 
@@ -301,13 +301,13 @@ static int ipv4_value(struct l2x_cfg_ctx *c, const char *s, size_t len,
 {
 	char q[L2X_CFG_QBUF], ip[16];
 
-	if (!scan_ipv4(s, len, out))
+	if (!l2x_config_ipv4_scan(s, len, out))
 		return l2x_cfg_fail(c, line, NULL, "%s is not an IPv4 address",
 				    l2x_cfg_quote(q, sizeof(q), s, len, true));
-	if (!unicast(*out))
+	if (!l2x_config_ipv4_unicast(*out))
 		return l2x_cfg_fail(c, line, NULL,
 				    "%s is not a unicast address",
-				    l2x_cfg_ip(*out, ip));
+				    l2x_config_ip(*out, ip));
 	return 0;
 }
 
@@ -323,7 +323,8 @@ static int parse_prefix(struct l2x_cfg_ctx *c, const struct l2x_cfg_field *f,
 	struct l2x_config_prefix *dst = (void *)((char *)obj + f->off);
 	const char *slash = memchr(s, '/', len);
 	char q[L2X_CFG_QBUF];
-	uint32_t addr, mask, host;
+	const char *edge;
+	uint32_t addr;
 	size_t alen, plen;
 	uint64_t v = 0;
 	int rc;
@@ -346,13 +347,11 @@ static int parse_prefix(struct l2x_cfg_ctx *c, const struct l2x_cfg_field *f,
 				    "%s: prefix length %llu is outside 1..32",
 				    l2x_cfg_quote(q, sizeof(q), s, len, true),
 				    (unsigned long long)v);
-	mask = l2x_cfg_mask((uint8_t)v);
-	host = addr & ~mask;
-	if (v <= 30 && (host == 0 || host == ~mask))
-		return l2x_cfg_fail(c, line, NULL,
-				    "%s is the %s address of its subnet",
-				    l2x_cfg_quote(q, sizeof(q), s, len, true),
-				    host == 0 ? "network" : "broadcast");
+	edge = l2x_config_prefix_edge(addr, (uint8_t)v);
+	if (edge != NULL)
+		return l2x_cfg_fail(
+		    c, line, NULL, "%s is the %s address of its subnet",
+		    l2x_cfg_quote(q, sizeof(q), s, len, true), edge);
 	dst->addr = addr;
 	dst->len = (uint8_t)v;
 	return 0;

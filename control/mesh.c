@@ -39,6 +39,7 @@
 #include <sodium.h>
 
 #include "control/apireq.h"
+#include "control/config.h"
 #include "control/mgr.h"
 #include "control/placement.h"
 
@@ -50,27 +51,14 @@ static pthread_mutex_t *pair_lock(struct l2x_mgr *m, json_int_t pair)
 	return &m->pair_lock[(uint64_t)pair % L2X_MGR_PAIR_LOCKS];
 }
 
-static void ip_text(uint32_t host_order, char out[INET_ADDRSTRLEN])
-{
-	uint32_t be = htonl(host_order);
-
-	inet_ntop(AF_INET, &be, out, INET_ADDRSTRLEN);
-}
-
+/* The address of "ADDR" or "ADDR/LEN" (a stored document's), or 0. */
 static uint32_t ip_parse(const char *s)
 {
-	char buf[INET_ADDRSTRLEN + 4], *slash;
-	uint32_t be = 0;
+	uint32_t a = 0;
 
-	if (s == NULL)
+	if (s == NULL || !l2x_config_ipv4_scan(s, strcspn(s, "/"), &a))
 		return 0;
-	snprintf(buf, sizeof(buf), "%s", s);
-	slash = strchr(buf, '/');
-	if (slash != NULL)
-		*slash = '\0';
-	if (inet_pton(AF_INET, buf, &be) != 1)
-		return 0;
-	return ntohl(be);
+	return a;
 }
 
 /* The appliance is up: its IKE_SA established, l2x-ike's CHILD_SA
@@ -171,9 +159,9 @@ json_t *l2x_mgr_desired(struct l2x_mgr *m, const char *appliance)
 			json_object_set(up, "gateway",
 					json_object_get(loc, "gateway"));
 		json_object_set_new(d, "uplink", up);
-		ip_text(ip_parse(S(json_object_get(mine, "remote"),
-				   "uplinkAddress")),
-			peer);
+		l2x_config_ip(ip_parse(S(json_object_get(mine, "remote"),
+					 "uplinkAddress")),
+			      peer);
 		json_object_set_new(
 		    d, "peer",
 		    json_pack(
@@ -319,7 +307,7 @@ int l2x_mgr_allocate(struct l2x_mgr *m, json_t *meshes, const char *cprof,
 			goto out;
 		if (nused < 1024)
 			used[nused++] = a4;
-		ip_text(a4, addr);
+		l2x_config_ip(a4, addr);
 		snprintf(text, sizeof(text), "%s/%d", addr, (int)pool.prefix);
 		o = json_pack("{s:s,s:s,s:I}", "appliance", appls[idx[i]].name,
 			      "uplinkAddress", text, "mtu", I(np, "mtu"));
@@ -344,8 +332,8 @@ static void inner_addrs(json_int_t p, char a[INET_ADDRSTRLEN],
 			((uint32_t)(1 + p / 120) << 8) |
 			(uint32_t)(2 * (p % 120) + 1);
 
-	ip_text(base, a);
-	ip_text(base + 1, b);
+	l2x_config_ip(base, a);
+	l2x_config_ip(base + 1, b);
 }
 
 static json_t *mesh_view(struct l2x_mgr *m, json_t *ms)
@@ -814,7 +802,7 @@ static void ext_create(struct l2x_mgr *m, const struct l2x_http_req *req,
 	if (q.gateway.len != 0) {
 		char a[INET_ADDRSTRLEN];
 
-		ip_text(q.gateway.addr, a);
+		l2x_config_ip(q.gateway.addr, a);
 		snprintf(gw, sizeof(gw), "%s/%u", a, q.gateway.len);
 		json_object_set_new(doc, "gateway", json_string(gw));
 		json_object_set_new(

@@ -198,7 +198,7 @@ static const struct bad {
     {SP, "{'url':'https://a.example:8443?x','token':'t'}", "url", "more than"},
     {SP, "{'url':'https://u@a.example:8443','token':'t'}", "url", "bad host"},
     {SP, "{'url':'https://:8443','token':'t'}", "url", "bad host"},
-    {SP, "{'url':'https://10.0.0.01:8443','token':'t'}", "url", "bad host"},
+    {SP, "{'url':'https://198.18.0.01:8443','token':'t'}", "url", "bad host"},
     {SP, "{'url':'https://10.1:8443','token':'t'}", "url", "bad host"},
     {SP, "{'url':'https://224.0.0.1:8443','token':'t'}", "url", "bad host"},
     {SP, "{'url':'https://0.1.2.3:8443','token':'t'}", "url", "bad host"},
@@ -606,7 +606,7 @@ static const struct bad {
      "networks[1].gatewaySide: given without a gateway"},
     {DS,
      DESIRED_X(PAIR, "{'name':'db','vlan':200,'tunnelId':2,"
-		     "'gateway':'10.0.0.1/8'}"),
+		     "'gateway':'198.19.0.1/16'}"),
      "networks[0].gatewaySide", "required with gateway"},
     {DS, "{'generation':7,'networks':{}}", "networks",
      "networks: must be an array"},
@@ -1184,13 +1184,16 @@ static void test_edges_accepted(void **state)
 	    {SW, "{'name':'abcdefghijklmnopqrstuvwxyz01234','portGroups':"
 		 "[{'name':'A.b_c-d','vlan':1},{'name':'x','vlan':4094}]}"},
 	    {SW, "{'name':'a','portGroups':null}"},
-	    {NP, "{'name':'h','rangeStart':'10.0.0.1','rangeEnd':'10.0.0.1',"
-		 "'prefix':32}"},
-	    {NP, "{'name':'p','rangeStart':'10.0.0.0','rangeEnd':'10.0.0.1',"
-		 "'prefix':31}"},
-	    {NP, "{'name':'m','rangeStart':'10.0.0.2','rangeEnd':'10.0.0.9',"
-		 "'prefix':24,'gateway':'10.0.0.1','mtu':576}"},
-	    {NE, NE_HEAD ",'mssClamp':536,'gateway':'10.1.1.1/32',"
+	    {NP,
+	     "{'name':'h','rangeStart':'198.18.0.1','rangeEnd':'198.18.0.1',"
+	     "'prefix':32}"},
+	    {NP,
+	     "{'name':'p','rangeStart':'198.18.0.0','rangeEnd':'198.18.0.1',"
+	     "'prefix':31}"},
+	    {NP,
+	     "{'name':'m','rangeStart':'198.18.0.2','rangeEnd':'198.18.0.9',"
+	     "'prefix':24,'gateway':'198.18.0.1','mtu':576}"},
+	    {NE, NE_HEAD ",'mssClamp':536,'gateway':'198.19.1.1/32',"
 			 "'gatewaySide':'remote'}"},
 	    {NE, NE_HEAD ",'mssClamp':9176}"},
 	    {SM, SM_HEAD "'switches':[{'switch':'a','remoteSwitch':'a',"
@@ -1343,7 +1346,7 @@ static void test_build_desired(void **state)
 	snprintf(d->networks[0].name, sizeof(d->networks[0].name), "web");
 	d->networks[0].vlan = 100;
 	d->networks[0].tunnel_id = 100;
-	d->networks[0].gateway = (struct l2x_config_prefix){0x0a000001, 8};
+	d->networks[0].gateway = (struct l2x_config_prefix){0xc6130001, 16};
 	d->networks[0].gateway_side = L2X_CONFIG_GW_REMOTE;
 	d->networks[0].mss_clamp = 1300;
 	text = l2x_apireq_build_desired(d);
@@ -1354,7 +1357,7 @@ static void test_build_desired(void **state)
 	    "\"responder\",\"psk\":\"q6urq6urq6urq6urq6urq6urq6s=\"},"
 	    "\"tunnel\":{\"encap\":\"vxlan\",\"innerLocal\":\"169.254.1.1\","
 	    "\"innerRemote\":\"169.254.1.2\"},\"networks\":[{\"name\":\"web\","
-	    "\"vlan\":100,\"tunnelId\":100,\"gateway\":\"10.0.0.1/8\","
+	    "\"vlan\":100,\"tunnelId\":100,\"gateway\":\"198.19.0.1/16\","
 	    "\"gatewaySide\":\"remote\",\"mssClamp\":1300}]}");
 	free(text);
 	check_round_trip("built desired", DS, d);

@@ -93,7 +93,7 @@ static void test_uri(void **state)
 		const char *says; /* in the sentence, "" for success */
 	} cases[] = {
 	    {"", -EINVAL, "empty"},
-	    {"etcd://10.0.0.1:2379", -EPROTONOSUPPORT, "scheme 'etcd'"},
+	    {"etcd://198.18.0.1:2379", -EPROTONOSUPPORT, "scheme 'etcd'"},
 	    {"sqlite://host%s/u.db", -EINVAL, "names a host"},
 	    {"sqlite:", -EINVAL, "no path"},
 	    {"%s/nodir/u.db", -ENOENT, "No such file"},

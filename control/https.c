@@ -269,31 +269,41 @@ static enum MHD_Result on_headers(struct l2x_https *s, struct req *r,
 	return MHD_YES;
 }
 
+/* Make *buf (cap bytes, len used) hold want bytes: doubling from 4 KiB,
+ * at most max. Not realloc(): the old copy is wiped first, since bodies
+ * carry tokens and the desired state a PSK. 0 or -ENOMEM. */
+static int grow(char **buf, size_t *cap, size_t len, size_t want, size_t max)
+{
+	size_t c = *cap ? *cap : 4096;
+	char *p;
+
+	if (want <= *cap)
+		return 0;
+	while (c < want)
+		c *= 2;
+	if (c > max)
+		c = max;
+	p = malloc(c);
+	if (p == NULL)
+		return -ENOMEM;
+	if (*buf != NULL) {
+		memcpy(p, *buf, len);
+		sodium_memzero(*buf, *cap);
+		free(*buf);
+	}
+	*buf = p;
+	*cap = c;
+	return 0;
+}
+
 /* A piece of the body: kept while within the limit, dropped after. */
 static enum MHD_Result on_body(struct l2x_https *s, struct req *r,
 			       const char *data, size_t n)
 {
-	size_t cap;
-	char *p;
-
 	if (!r->too_big && n <= s->body_limit - r->len) {
-		if (r->len + n + 1 > r->cap) {
-			cap = r->cap ? r->cap : 4096;
-			while (cap < r->len + n + 1)
-				cap *= 2;
-			if (cap > s->body_limit + 1)
-				cap = s->body_limit + 1;
-			p = malloc(cap);
-			if (p == NULL)
-				return MHD_NO;
-			if (r->body != NULL) {
-				memcpy(p, r->body, r->len);
-				sodium_memzero(r->body, r->cap);
-				free(r->body);
-			}
-			r->body = p;
-			r->cap = cap;
-		}
+		if (grow(&r->body, &r->cap, r->len, r->len + n + 1,
+			 s->body_limit + 1) != 0)
+			return MHD_NO;
 		memcpy(r->body + r->len, data, n);
 		r->len += n;
 		return MHD_YES;
@@ -587,30 +597,15 @@ struct sink {
 static size_t on_data(char *data, size_t size, size_t nmemb, void *ud)
 {
 	struct sink *k = ud;
-	size_t n = size * nmemb, cap;
-	char *p;
+	size_t n = size * nmemb;
 
 	if (n > L2X_HTTPS_RESP_MAX - k->len) {
 		k->too_big = 1;
 		return 0; /* CURLE_WRITE_ERROR */
 	}
-	if (k->len + n + 1 > k->cap) {
-		cap = k->cap ? k->cap : 4096;
-		while (cap < k->len + n + 1)
-			cap *= 2;
-		/* Not realloc(): the old copy is wiped (desired state carries
-		 * the PSK). */
-		p = malloc(cap);
-		if (p == NULL)
-			return 0;
-		if (k->p != NULL) {
-			memcpy(p, k->p, k->len);
-			sodium_memzero(k->p, k->cap);
-			free(k->p);
-		}
-		k->p = p;
-		k->cap = cap;
-	}
+	if (grow(&k->p, &k->cap, k->len, k->len + n + 1,
+		 L2X_HTTPS_RESP_MAX + 1) != 0)
+		return 0;
 	memcpy(k->p + k->len, data, n);
 	k->len += n;
 	k->p[k->len] = '\0';

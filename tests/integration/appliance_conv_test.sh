@@ -120,32 +120,9 @@ for x in a b; do
 done
 ike_psk psk
 
-# strongswan.conf of SITE's l2x-ike: its own log, its own vici socket.
-swan_conf() {
-	cat >"$TMP/$1.conf" <<EOF
-l2x-ike {
-	threads = 16
-	install_routes = no
-	install_virtual_ip = no
-	filelog {
-		test {
-			path = $TMP/ike-$1.log
-			default = 1
-			flush_line = yes
-		}
-	}
-	plugins {
-		vici {
-			socket = unix://$TMP/$1.vici
-		}
-	}
-}
-EOF
-}
-
 drive_start() { # SITE
 	local x=$1
-	swan_conf "$x"
+	ike_swan_conf "$x" "$TMP/ike-$x.log" 1
 	ip netns exec "${P}ap$x" "$TMP/appl_drive" --name "${P}$x" \
 		--lan "net_af_packet0,iface=lan0" \
 		--uplink "net_af_packet1,iface=wan0" \

@@ -185,29 +185,6 @@ agt_manager_kill() { # SITE [SIGNAL]
 	unset "AGT_MGR_PID[$1]"
 }
 
-# agt_strongswan_conf NAME: l2x-ike's charon settings for one appliance.
-agt_strongswan_conf() {
-	cat >"$TMP/$1.conf" <<EOF
-l2x-ike {
-	threads = 16
-	install_routes = no
-	install_virtual_ip = no
-	filelog {
-		test {
-			path = $TMP/$1/ike-charon.log
-			default = 1
-			flush_line = yes
-		}
-	}
-	plugins {
-		vici {
-			socket = unix://$TMP/$1.vici
-		}
-	}
-}
-EOF
-}
-
 # agt_appliance SITE N SWITCH: enrol and start appliance N of SITE.
 agt_appliance() {
 	local x=$1 i=$2 sw=$3 name main=0 worker=1
@@ -218,7 +195,7 @@ agt_appliance() {
 	AGT_APPLS+=("$name")
 	(umask 077 && "$AGENT" -c "$TMP/mgr-$x.yaml" token appliance \
 		>"$TMP/$name.token") || return 1
-	agt_strongswan_conf "$name"
+	ike_swan_conf "$name" "$TMP/$name/ike-charon.log" 1
 	cat >"$TMP/$name.yaml" <<EOF
 role: appliance
 name: $name

@@ -18,6 +18,8 @@
 #                         identities site-a/site-b, psk_file psk, one ESP
 #                         algorithm, dpd_delay 5) and its strongswan.conf
 #                         (log $TMP/ike-SITE.log at level 2, vici socket)
+#   ike_swan_conf NAME LOG LEVEL  an l2x-ike's strongswan.conf in
+#                         $TMP/NAME.conf (its log, its vici socket)
 #   ike_start SITE        start l2x-ike in SITE's appliance namespace
 #   ike_stop SITE [SIG]   stop it (default SIGTERM) and reap it; its exit
 #                         status in IKE_STATUS (the function returns 0)
@@ -52,21 +54,28 @@ ike_config() {
 			-e "s|^  address: \(.*\)$|  address: \1\n  local_id: site-$x\n  remote_id: site-$y\n  auth: { psk_file: psk }\n  esp_proposals: $2\n  dpd_delay: 5|" \
 			"$TMP/$x.yaml" &&
 		grep -q "psk_file" "$TMP/$x.yaml"
-	cat >"$TMP/$x.conf" <<EOF
+	ike_swan_conf "$x" "$TMP/ike-$x.log" 2
+}
+
+# ike_swan_conf NAME LOG LEVEL: the strongswan.conf of one l2x-ike,
+# $TMP/NAME.conf: its own log file at LEVEL (never 4: secrets), its own
+# vici socket $TMP/NAME.vici, so several instances share the machine.
+ike_swan_conf() {
+	cat >"$TMP/$1.conf" <<EOF
 l2x-ike {
 	threads = 16
 	install_routes = no
 	install_virtual_ip = no
 	filelog {
 		test {
-			path = $TMP/ike-$x.log
-			default = 2
+			path = $2
+			default = $3
 			flush_line = yes
 		}
 	}
 	plugins {
 		vici {
-			socket = unix://$TMP/$x.vici
+			socket = unix://$TMP/$1.vici
 		}
 	}
 }

@@ -11,6 +11,8 @@
 
 #include <arpa/inet.h>
 
+#include <rte_ethdev.h>
+
 #include "dataplane/ctl.h"
 #include "dataplane/dp.h"
 
@@ -230,20 +232,58 @@ static void show_stats(struct l2x_dp *dp, struct l2x_json *j)
 	}
 }
 
+static void drop_row(struct l2x_json *j, const char *key, uint64_t n,
+		     const char *text)
+{
+	if (n == 0)
+		return;
+	l2x_json_row(j);
+	l2x_json_kstr(j, "reason", key);
+	l2x_json_knum(j, "count", n);
+	l2x_json_kstr(j, "description", text);
+	l2x_json_row_end(j);
+}
+
+/* What a port lost before the worker saw it: its receive ring full
+ * (imissed: the worker was late, or the host stalled it), no mbuf, a
+ * receive error, a transmit error. The PMD counts these; the worker
+ * cannot. */
+static void port_drops(struct l2x_json *j, const char *name, uint16_t port,
+		       int64_t afp_missed)
+{
+	struct rte_eth_stats es;
+	char k[48];
+
+	if (rte_eth_stats_get(port, &es) != 0)
+		return;
+	snprintf(k, sizeof(k), "port.%s.rx_missed", name);
+	/* net_af_packet leaves imissed at 0: the kernel's count less the
+	 * port's stands in (l2x_dp_afp_missed). */
+	drop_row(j, k, afp_missed >= 0 ? (uint64_t)afp_missed : es.imissed,
+		 "receive ring full: frame lost in the port");
+	snprintf(k, sizeof(k), "port.%s.rx_nombuf", name);
+	drop_row(j, k, es.rx_nombuf, "no mbuf for a received frame");
+	snprintf(k, sizeof(k), "port.%s.rx_errors", name);
+	drop_row(j, k, es.ierrors, "frames the port received in error");
+	snprintf(k, sizeof(k), "port.%s.tx_errors", name);
+	drop_row(j, k, es.oerrors, "frames the port failed to send");
+}
+
 static void show_drops(struct l2x_dp *dp, struct l2x_json *j)
 {
 	struct l2x_dp_stats st;
 
 	l2x_dp_stats_sum(dp, &st);
-	for (unsigned int i = 0; i < L2X_DP_D_MAX; i++) {
-		if (l2x_dp_drop_key[i] == NULL || st.drop[i] == 0)
-			continue;
-		l2x_json_row(j);
-		l2x_json_kstr(j, "reason", l2x_dp_drop_key[i]);
-		l2x_json_knum(j, "count", st.drop[i]);
-		l2x_json_kstr(j, "description", l2x_dp_drop_text[i]);
-		l2x_json_row_end(j);
-	}
+	for (unsigned int i = 0; i < L2X_DP_D_MAX; i++)
+		if (l2x_dp_drop_key[i] != NULL)
+			drop_row(j, l2x_dp_drop_key[i], st.drop[i],
+				 l2x_dp_drop_text[i]);
+	if (dp->ports_up > 0)
+		port_drops(j, "lan", dp->lan_port, l2x_dp_afp_missed(dp, 0));
+	if (dp->ports_up > 1)
+		port_drops(j, "uplink", dp->up_port, l2x_dp_afp_missed(dp, 1));
+	if (dp->ports_up > 2)
+		port_drops(j, "tap", dp->tap_port, -1);
 }
 
 /* "IPv4 20 + UDP 8 + ESP 8 + ...": the non-zero parts of the

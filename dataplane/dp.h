@@ -287,7 +287,14 @@ struct l2x_dp {
 	struct l2x_nh *nh;
 	bool eal_up;
 	unsigned int ports_up; /* LAN, uplink, tap: how many started */
-	int ka_fd;	       /* NAT-T keepalive socket */
+	/* net_af_packet ports (LAN 0, uplink 1): the kernel interface and
+	 * its rx_packets less the port's ipackets when it started; the PMD
+	 * does not count what its full ring lost (l2x_dp_afp_missed). */
+	struct {
+		char ifname[16];
+		uint64_t base;
+	} afp[2];
+	int ka_fd; /* NAT-T keepalive socket */
 	rte_be32_t nh_ip;
 	struct rte_ether_addr nh_mac;
 	uint64_t nat_updates;
@@ -296,6 +303,13 @@ struct l2x_dp {
 	volatile int reload;		    /* set by SIGHUP */
 	uint64_t reloads, reloads_refused;
 };
+
+/* Frames a net_af_packet port (0 LAN, 1 uplink) lost in its full receive
+ * ring since it started: the kernel interface's rx_packets less what the
+ * port delivered (frames still in the ring count until the worker takes
+ * them, so exact when the port is idle). -1: not an af_packet port or
+ * unreadable. Control thread (reads sysfs). */
+int64_t l2x_dp_afp_missed(const struct l2x_dp *dp, unsigned int i);
 
 /* NAT mailbox word: valid bit, address (network order) and port (host). */
 #define L2X_DP_NAT_VALID (1ull << 63)

@@ -39,7 +39,9 @@
 #    the tunnel forwards on it (VLAN 100 and 200).
 # On loss it prints the missing sequence ranges (number N left the sender
 # N / RATE s after the start time it prints), the last SA events of both
-# l2x-ike logs (with times) and both sides' drop counters.
+# l2x-ike logs (with times), both sides' drop counters (port.NAME.rx_missed:
+# a receive ring that overflowed, the host stalled) and the switches'
+# kernel drops.
 #
 # CPU: the senders and receivers, the two dataplanes and the two vlansw
 # share the machine; the test prints the CPU each took over the run (from
@@ -340,8 +342,14 @@ no_loss() { # TAG
 		grep -h "established with SPIs\|rekeyed between\|closing CHILD_SA\|SA .* installed in\|deleted from the dataplane" \
 			"$TMP/ike-a.log" "$TMP/ike-b.log" | cut -c1-150 | tail -40
 		for x in a b; do
-			echo "drops $x:"
+			echo "drops $x (port.*.rx_missed: its ring overflowed):"
 			topo_ctl "$x" show drops
+			kill -USR1 "${SW_PID[$x]}" 2>/dev/null
+		done
+		sleep 0.5
+		for x in a b; do # kernel_drop: the switch's socket overflowed
+			echo "vlansw $x:"
+			grep "kernel_drop=" "$TMP/vlansw-$x.log" | tail -3
 		done
 		return 1
 	}

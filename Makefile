@@ -84,13 +84,19 @@ DEPS_STAMP   := $(BUILD)/.deps-ok
 	format-check nodpdk openapi-check fuzz bench demo demo-appliance \
 	clean
 VLANSW := $(BUILD)/plain/tools/vlansw
+# placesim (tests/tools/placesim.c): the manager's placement, rebalance
+# and failure logic against fake appliances. `make test` runs it short,
+# plain and sanitized (unit, unit-san), `make bench` at full size.
+PLACESIM     := $(BUILD)/plain/tools/placesim
+PLACESIM_SAN := $(BUILD)/san/tools/placesim
+PLACESIM_SHORT := --switches 5 --pairs 4 --extensions 2000 --events 20000
 # Programs: the dataplane (dataplane/main.c), the agent (control/main.c)
 # and the CLI (tools/l2xctl.c).
 DATAPLANE := $(BUILD)/plain/bin/l2x-dataplane
 AGENT     := $(BUILD)/plain/bin/l2x-agent
 L2XCTL    := $(BUILD)/plain/bin/l2xctl
 all: $(BUILD)/plain/libl2x.a $(BUILD)/plain/libl2xcp.a $(UNIT_BIN) \
-	$(BENCH_BIN) $(VLANSW) $(DATAPLANE) $(L2XCTL) $(AGENT)
+	$(BENCH_BIN) $(VLANSW) $(PLACESIM) $(DATAPLANE) $(L2XCTL) $(AGENT)
 
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): tools/deps.sh
@@ -257,15 +263,37 @@ ike_unit = ike=""; if [ -f $(IKE_UNIT_SKIP) ]; then \
 	echo "SKIP: $(notdir $2) ($1): $$(cat $(IKE_UNIT_SKIP))"; \
 	else $(MAKE) --no-print-directory $2 || exit 1; ike="$2"; fi
 
-unit: $(UNIT_BIN) ike-unit-fetch
+unit: $(UNIT_BIN) ike-unit-fetch placesim-short
 	@$(call ike_unit,plain,$(IKE_UNIT_BIN)); \
 	 sh tools/run-unit.sh plain $(UNIT_BIN) $$ike
-unit-san: $(UNIT_BIN_SAN) ike-unit-fetch
+unit-san: $(UNIT_BIN_SAN) ike-unit-fetch placesim-short-san
 	@$(call ike_unit,sanitized,$(IKE_UNIT_BIN_SAN)); \
 	 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/unit/lsan-ike.supp \
 	 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	 sh tools/run-unit.sh sanitized $(UNIT_BIN_SAN) $$ike
+
+# placesim links libl2xcp.a, as the control plane's unit tests do, and
+# compiles without DPDK's include paths (CPPFLAGS_CP): placement.c is
+# control plane. A violation exits 1; the figures never fail.
+.PHONY: placesim-short placesim-short-san
+$(PLACESIM): tests/tools/placesim.c $(BUILD)/plain/libl2xcp.a | $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@echo "  LD   $@"
+	$(Q)$(CC) $(CPPFLAGS_CP) $(CFLAGS_L2X) $^ -o $@
+$(PLACESIM_SAN): tests/tools/placesim.c $(BUILD)/san/libl2xcp.a \
+		| $(DEPS_STAMP)
+	@mkdir -p $(@D)
+	@echo "  LD   $@"
+	$(Q)$(CC) $(CPPFLAGS_CP) $(CFLAGS_L2X) -O1 $(SAN) $^ -o $@
+placesim-short: $(PLACESIM)
+	@echo "== plain: placesim"
+	@$(PLACESIM) $(PLACESIM_SHORT)
+placesim-short-san: $(PLACESIM_SAN)
+	@echo "== sanitized: placesim"
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	 $(PLACESIM_SAN) $(PLACESIM_SHORT)
 
 # --- integration: real processes in network namespaces (root) ------------
 INTEG_TESTS := $(sort $(wildcard tests/integration/*_test.sh))
@@ -340,10 +368,11 @@ $(BUILD)/plain/benchbin/%: $(BUILD)/plain/tests/bench/%.o \
 	@mkdir -p $(@D)
 	@echo "  LD   $@"
 	$(Q)$(CC) $^ -o $@ $(LIBS_L2X)
-bench: $(BENCH_BIN) $(VLANSW) $(DATAPLANE) $(L2XCTL) $(AGENT)
+bench: $(BENCH_BIN) $(VLANSW) $(PLACESIM) $(DATAPLANE) $(L2XCTL) $(AGENT)
 	@for b in $(BENCH_BIN); do $$b || exit 1; done
 	@VLANSW=$(VLANSW) DATAPLANE=$(DATAPLANE) L2XCTL=$(L2XCTL) \
 		bash tools/bench-e2e.sh
+	@$(PLACESIM)
 	@AGENT=$(AGENT) bash tools/bench-agent.sh
 
 # The demo (root): tools/demo.sh, the HCX workflow through the managers'

@@ -41,7 +41,7 @@ static bool lighter(const struct l2x_place_pair *a,
 int l2x_place_extension(const struct l2x_place_pair *pairs, size_t n,
 			const char *sw, size_t *idx, char *err, size_t errlen)
 {
-	size_t best = n, on_sw = 0, sick = 0;
+	size_t best = n, on_sw = 0, sick = 0, out = 0;
 	uint32_t lo = UINT32_MAX, hi = 0;
 
 	if (sw == NULL || idx == NULL || (pairs == NULL && n != 0)) {
@@ -56,6 +56,10 @@ int l2x_place_extension(const struct l2x_place_pair *pairs, size_t n,
 		on_sw++;
 		if (!p->healthy) {
 			sick++;
+			continue;
+		}
+		if (p->draining || p->held) {
+			out++;
 			continue;
 		}
 		if (p->networks >= limit_of(p)) {
@@ -74,10 +78,17 @@ int l2x_place_extension(const struct l2x_place_pair *pairs, size_t n,
 		say(err, errlen, "no appliance pair on switch %s", sw);
 		return -ENOENT;
 	}
-	if (on_sw == sick) {
-		say(err, errlen,
-		    "no healthy appliance pair on switch %s: %zu unhealthy", sw,
-		    sick);
+	if (on_sw == sick + out) {
+		if (out == 0)
+			say(err, errlen,
+			    "no healthy appliance pair on switch %s: %zu "
+			    "unhealthy",
+			    sw, sick);
+		else
+			say(err, errlen,
+			    "no healthy appliance pair on switch %s: %zu "
+			    "unhealthy, %zu draining or held",
+			    sw, sick, out);
 		return -ENOENT;
 	}
 	if (lo == hi)
@@ -90,6 +101,261 @@ int l2x_place_extension(const struct l2x_place_pair *pairs, size_t n,
 		    "networks)",
 		    sw, lo, hi);
 	return -ENOSPC;
+}
+
+/* ---- rebalance ---------------------------------------------------------*/
+
+/* The state of one switch's pairs while moves are planned. */
+struct plan {
+	const struct l2x_place_pair *p; /* the caller's array */
+	size_t idx[L2X_PLACE_SWITCH_PAIRS_MAX];
+	uint32_t cnt[L2X_PLACE_SWITCH_PAIRS_MAX];  /* networks as planned */
+	uint32_t want[L2X_PLACE_SWITCH_PAIRS_MAX]; /* the target when even */
+	size_t k;
+	struct l2x_place_move *moves;
+	size_t cap, nmoves;
+};
+
+static bool must_empty(const struct l2x_place_pair *p)
+{
+	return !p->healthy || p->draining;
+}
+
+static bool takes(const struct l2x_place_pair *p)
+{
+	return p->healthy && !p->draining && !p->held;
+}
+
+/* The lightest taker below its limit (and below its target if capped),
+ * as l2x_place_extension orders them, with planned counts; k if none. */
+static size_t lightest(const struct plan *pl, bool capped)
+{
+	size_t best = pl->k;
+
+	for (size_t i = 0; i < pl->k; i++) {
+		const struct l2x_place_pair *a = &pl->p[pl->idx[i]], *b;
+
+		if (!takes(a) || pl->cnt[i] >= limit_of(a) ||
+		    (capped && pl->cnt[i] >= pl->want[i]))
+			continue;
+		if (best == pl->k) {
+			best = i;
+			continue;
+		}
+		b = &pl->p[pl->idx[best]];
+		if (pl->cnt[i] != pl->cnt[best] ? pl->cnt[i] < pl->cnt[best]
+		    : a->traffic != b->traffic	? a->traffic < b->traffic
+						: a->id < b->id)
+			best = i;
+	}
+	return best;
+}
+
+/* Record one move; false when the array is full. */
+static bool move(struct plan *pl, size_t from, size_t to)
+{
+	if (pl->nmoves == pl->cap)
+		return false;
+	pl->moves[pl->nmoves].from = pl->idx[from];
+	pl->moves[pl->nmoves].to = pl->idx[to];
+	pl->nmoves++;
+	pl->cnt[from]--;
+	pl->cnt[to]++;
+	return true;
+}
+
+/* Donor order: the busiest first, then the one holding more, then the
+ * lowest id. */
+static bool gives_first(const struct plan *pl, size_t a, size_t b)
+{
+	const struct l2x_place_pair *x = &pl->p[pl->idx[a]];
+	const struct l2x_place_pair *y = &pl->p[pl->idx[b]];
+
+	if (x->traffic != y->traffic)
+		return x->traffic > y->traffic;
+	if (pl->cnt[a] != pl->cnt[b])
+		return pl->cnt[a] > pl->cnt[b];
+	return x->id < y->id;
+}
+
+/* Who keeps the extra network of an uneven split: the pair holding more,
+ * then the less busy, then the lower id. */
+static bool keeps_first(const struct plan *pl, size_t a, size_t b)
+{
+	const struct l2x_place_pair *x = &pl->p[pl->idx[a]];
+	const struct l2x_place_pair *y = &pl->p[pl->idx[b]];
+
+	if (pl->cnt[a] != pl->cnt[b])
+		return pl->cnt[a] > pl->cnt[b];
+	if (x->traffic != y->traffic)
+		return x->traffic < y->traffic;
+	return x->id < y->id;
+}
+
+/* pl's slots in ord[], first() first (insertion sort: k <= 64). */
+static void order(const struct plan *pl, size_t *ord,
+		  bool (*first)(const struct plan *, size_t, size_t))
+{
+	for (size_t i = 0; i < pl->k; i++)
+		ord[i] = i;
+	for (size_t i = 1; i < pl->k; i++) {
+		size_t v = ord[i], j = i;
+
+		for (; j > 0 && first(pl, v, ord[j - 1]); j--)
+			ord[j] = ord[j - 1];
+		ord[j] = v;
+	}
+}
+
+/* Empty slot i into the takers; returns the networks left behind (none
+ * could take them) or -1 when the move array filled up. */
+static long drain(struct plan *pl, size_t i, bool capped)
+{
+	while (pl->cnt[i] > 0) {
+		size_t to = lightest(pl, capped);
+
+		if (to == pl->k)
+			return (long)pl->cnt[i];
+		if (!move(pl, i, to))
+			return -1;
+	}
+	return 0;
+}
+
+/* Targets for an even split of every network on the switch over the
+ * takers; false if there is no taker. */
+static bool targets(struct plan *pl)
+{
+	size_t ord[L2X_PLACE_SWITCH_PAIRS_MAX], r = 0;
+	bool fixed[L2X_PLACE_SWITCH_PAIRS_MAX];
+	uint64_t total = 0, q, extra;
+	bool again = true;
+
+	/* A held pair that still carries networks (none could take them
+	 * when it failed) keeps them: they are not shared out. */
+	for (size_t i = 0; i < pl->k; i++) {
+		const struct l2x_place_pair *p = &pl->p[pl->idx[i]];
+
+		if (takes(p) || must_empty(p))
+			total += pl->cnt[i];
+		r += takes(p);
+		fixed[i] = !takes(p);
+		pl->want[i] = 0;
+	}
+	if (r == 0)
+		return false;
+	/* A taker whose limit is at or below the share gets its limit and
+	 * the others share the rest, until every other limit is above the
+	 * share: so one low limit does not leave the rest uneven. Taking
+	 * L <= total / r out leaves the others a share no smaller, so all
+	 * found in one pass may be fixed at once; at most k passes. */
+	while (again && r > 0) {
+		again = false;
+		q = total / r;
+		for (size_t i = 0; i < pl->k; i++) {
+			uint32_t lim = limit_of(&pl->p[pl->idx[i]]);
+
+			if (fixed[i] || lim > q)
+				continue;
+			pl->want[i] = lim;
+			fixed[i] = true;
+			total -= lim;
+			r--;
+			again = true;
+		}
+	}
+	if (r == 0)
+		return true; /* every taker is to fill to its limit */
+	q = total / r;
+	extra = total % r;
+	order(pl, ord, keeps_first);
+	for (size_t i = 0; i < pl->k; i++) {
+		size_t s = ord[i];
+
+		if (fixed[s])
+			continue;
+		pl->want[s] = (uint32_t)(q + (extra > 0)); /* below its limit */
+		if (extra > 0)
+			extra--;
+	}
+	return true;
+}
+
+int l2x_place_rebalance(const struct l2x_place_pair *pairs, size_t n,
+			const char *sw, bool even, struct l2x_place_move *moves,
+			size_t cap, size_t *nmoves, char *err, size_t errlen)
+{
+	struct plan pl = {.p = pairs, .moves = moves, .cap = cap};
+	size_t ord[L2X_PLACE_SWITCH_PAIRS_MAX];
+	uint64_t stuck = 0;
+
+	if (sw == NULL || nmoves == NULL || (moves == NULL && cap != 0) ||
+	    (pairs == NULL && n != 0)) {
+		say(err, errlen, "no switch, pair list or move array given");
+		return -EINVAL;
+	}
+	*nmoves = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!is_name(pairs[i].sw, sw))
+			continue;
+		if (pl.k == L2X_PLACE_SWITCH_PAIRS_MAX) {
+			say(err, errlen, "switch %s has more than %d pairs", sw,
+			    L2X_PLACE_SWITCH_PAIRS_MAX);
+			return -E2BIG;
+		}
+		pl.idx[pl.k] = i;
+		pl.cnt[pl.k] = pairs[i].networks;
+		pl.k++;
+	}
+	/* Empty the pairs that must empty, busiest first. With even, each
+	 * taker fills only to its target, so no network moves twice. */
+	if (even && !targets(&pl))
+		even = false; /* no taker: the drain below says so */
+	order(&pl, ord, gives_first);
+	for (size_t i = 0; i < pl.k; i++) {
+		size_t s = ord[i];
+		long left;
+
+		if (!must_empty(&pl.p[pl.idx[s]]))
+			continue;
+		left = drain(&pl, s, even);
+		if (left < 0)
+			goto full;
+		if (left > 0 && even) /* targets capped by limits */
+			left = drain(&pl, s, false);
+		if (left < 0)
+			goto full;
+		stuck += (uint64_t)left;
+	}
+	if (even) {
+		order(&pl, ord, gives_first);
+		for (size_t i = 0; i < pl.k; i++) {
+			size_t s = ord[i];
+
+			if (!takes(&pl.p[pl.idx[s]]))
+				continue;
+			while (pl.cnt[s] > pl.want[s]) {
+				size_t to = lightest(&pl, true);
+
+				if (to == pl.k)
+					break;
+				if (!move(&pl, s, to))
+					goto full;
+			}
+		}
+	}
+	*nmoves = pl.nmoves;
+	if (stuck > 0) {
+		say(err, errlen,
+		    "switch %s: %llu networks have no healthy pair to go to",
+		    sw, (unsigned long long)stuck);
+		return -ENOSPC;
+	}
+	return 0;
+full:
+	*nmoves = pl.nmoves;
+	say(err, errlen, "switch %s: more than %zu moves needed", sw, cap);
+	return -EOVERFLOW;
 }
 
 static bool is_free(const struct l2x_place_appl *a, const char *sw)

@@ -34,6 +34,8 @@
 
 /* Size of a switch or appliance name array, NUL included. */
 #define L2X_PLACE_NAME_LEN 64
+/* Most pairs on one switch l2x_place_rebalance takes (-E2BIG beyond). */
+#define L2X_PLACE_SWITCH_PAIRS_MAX 64
 /* Networks one pair carries when its limit is 0: one per VLAN ID
  * (IEEE 802.1Q: 1..4094). */
 #define L2X_PLACE_PAIR_LIMIT 4094u
@@ -48,7 +50,12 @@
  *   limit     most networks it may carry; 0 = L2X_PLACE_PAIR_LIMIT.
  *   up        its tunnel is up. Not required: a pair still coming up can
  *             take networks, which it extends once the tunnel is up.
- *   healthy   both appliances report in. An unhealthy pair takes none.
+ *   healthy   both appliances report in and the tunnel is not down for
+ *             long. An unhealthy pair takes none; l2x_place_rebalance
+ *             moves its networks away.
+ *   draining  being removed (scale-in): takes none, gives all.
+ *   held      failed too often, held out until an operator clears it:
+ *             takes none (its networks moved away when it failed).
  */
 struct l2x_place_pair {
 	uint32_t id;
@@ -58,24 +65,64 @@ struct l2x_place_pair {
 	uint32_t limit;
 	bool up;
 	bool healthy;
+	bool draining;
+	bool held;
 };
 
 /*
  * Choose the pair that carries a new network extension on switch sw: of
- * the healthy pairs on sw below their limit, the one with the fewest
+ * the healthy pairs on sw below their limit, neither draining nor held,
+ * the one with the fewest
  * networks; ties go to the least traffic, then to the lowest id.
  *   pairs, n  the site's pairs (any switch; pairs may be NULL if n is 0).
  *   sw        the local switch of the port group to extend.
  *   idx       out: the index of the chosen pair in pairs.
  *   err       out: the reason on failure (errlen bytes, may be NULL).
  * Returns 0; -ENOENT if sw has no pair ("no appliance pair on switch X")
- * or only unhealthy ones ("no healthy appliance pair on switch X: N
- * unhealthy"); -ENOSPC if every healthy pair on sw is at its limit
+ * or only unhealthy, draining or held ones ("no healthy appliance pair
+ * on switch X: N unhealthy, D draining or held"); -ENOSPC if every healthy pair
+ * on sw is at its limit
  * ("every pair on switch X carries its limit (N networks)"); -EINVAL for
  * a NULL sw or idx.
  */
 int l2x_place_extension(const struct l2x_place_pair *pairs, size_t n,
 			const char *sw, size_t *idx, char *err, size_t errlen);
+
+/* One network to move from pairs[from] to pairs[to] (indices). */
+struct l2x_place_move {
+	size_t from;
+	size_t to;
+};
+
+/*
+ * The moves that rebalance switch sw. First every network of a pair that
+ * must empty (unhealthy or draining) goes to a pair that may take it
+ * (healthy, not draining, not held, below its limit): to the lightest
+ * one each time, as l2x_place_extension chooses. Then, if even, the
+ * takers are evened out: their counts end within one of each other (a
+ * limit permitting), with the fewest moves; the extra network of an
+ * uneven split stays with the pairs that hold the most now, and among
+ * equals with the least busy, so the busiest pair gives first; moves
+ * leave the busiest donors first. Pairs of other switches are ignored.
+ * Without even (a failure: no network moves back, none moves between
+ * healthy pairs) only the first part runs.
+ *   pairs, n  the site's pairs (networks as they are now).
+ *   sw        the switch to rebalance.
+ *   even      also even out the takers.
+ *   moves     out: the moves, in the order to start them (room for cap).
+ *   nmoves    out: how many were written.
+ *   err       out: the reason on failure (errlen bytes, may be NULL).
+ * Returns 0 when the plan is complete (nothing to do gives 0 moves);
+ * -ENOSPC when some networks that must leave have nowhere to go ("switch
+ * X: N networks have no healthy pair to go to"; the moves that can be
+ * made are written); -EOVERFLOW when cap moves were written and more are
+ * needed (make them, then ask again); -E2BIG for more than
+ * L2X_PLACE_SWITCH_PAIRS_MAX pairs on sw; -EINVAL for a NULL sw, nmoves,
+ * or moves with cap > 0. Costs O(moves x pairs on sw).
+ */
+int l2x_place_rebalance(const struct l2x_place_pair *pairs, size_t n,
+			const char *sw, bool even, struct l2x_place_move *moves,
+			size_t cap, size_t *nmoves, char *err, size_t errlen);
 
 /*
  * One enrolled appliance of a site, as the mesh allocation sees it.

@@ -2,7 +2,8 @@
 /*
  * test_placement.c - control/placement.h: inventories and the placement
  * each one must get, as tables, plus random inventories checked against a
- * naive sort-based reference.
+ * naive sort-based reference, and random rebalances checked for what
+ * every plan must be (valid moves, even counts, the fewest moves).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,6 +30,18 @@
 		.id = (i), .sw = (s), .networks = (nets), .traffic = (tr), \
 		.limit = (lim), .up = true, .healthy = (h)                 \
 	}
+
+/* A pair with its state spelled out: id, switch, networks, traffic, limit,
+ * then one of the states below. */
+#define PS(i, s, nets, tr, lim, ...)                                       \
+	{                                                                  \
+		.id = (i), .sw = (s), .networks = (nets), .traffic = (tr), \
+		.limit = (lim), .up = true, __VA_ARGS__                    \
+	}
+#define HEALTHY .healthy = true
+#define SICK .healthy = false
+#define DRAINING .healthy = true, .draining = true
+#define HELD .healthy = true, .held = true
 
 struct ext_case {
 	const char *what;
@@ -88,6 +101,25 @@ static const struct ext_case ext_cases[] = {
     EXT("default limit reached", "sw1", -ENOSPC, 0,
 	"every pair on switch sw1 carries its limit (4094 networks)",
 	P(1, "sw1", L2X_PLACE_PAIR_LIMIT, 0, 0, true)),
+    EXT("draining skipped however light", "sw1", 0, 2, NULL,
+	PS(1, "sw1", 0, 0, 0, DRAINING), PS(2, "sw1", 9, 0, 0, HEALTHY)),
+    EXT("held skipped however light", "sw1", 0, 3, NULL,
+	PS(1, "sw1", 0, 0, 0, HELD), PS(2, "sw1", 0, 0, 0, SICK),
+	PS(3, "sw1", 9, 0, 0, HEALTHY)),
+    EXT("only draining or held pairs", "sw1", -ENOENT, 0,
+	"no healthy appliance pair on switch sw1: 0 unhealthy, 2 draining or "
+	"held",
+	PS(1, "sw1", 0, 0, 0, DRAINING), PS(2, "sw1", 0, 0, 0, HELD),
+	PS(3, "sw2", 0, 0, 0, HEALTHY)),
+    EXT("unhealthy and draining counts as unhealthy", "sw1", -ENOENT, 0,
+	"no healthy appliance pair on switch sw1: 2 unhealthy, 1 draining or "
+	"held",
+	PS(1, "sw1", 0, 0, 0, .draining = true), PS(2, "sw1", 0, 0, 0, SICK),
+	PS(3, "sw1", 0, 0, 0, HELD)),
+    EXT("draining and held pairs are not 'at limit'", "sw1", -ENOSPC, 0,
+	"every pair on switch sw1 carries its limit (3 networks)",
+	PS(1, "sw1", 3, 0, 3, HEALTHY), PS(2, "sw1", 0, 0, 0, DRAINING),
+	PS(3, "sw1", 0, 0, 0, HELD)),
 };
 
 static void test_extension_table(void **state)
@@ -149,6 +181,233 @@ static void test_extension_edges(void **state)
 					     sizeof(long_why)),
 			 -ENOENT);
 	assert_string_equal(long_why, "no appliance pair on switch sw1");
+}
+
+/* --- rebalance ---------------------------------------------------------- */
+
+struct reb_case {
+	const char *what;
+	const char *sw;
+	bool even;
+	int rc;
+	const char *moves; /* the moves by pair id ("from>to", one space
+			      apart, in order) */
+	const char *why;   /* rc != 0: the sentence */
+	struct l2x_place_pair pairs[8];
+	size_t n;
+};
+
+/* One case: what, switch, even, rc, moves wanted, sentence wanted, then
+ * the inventory (one pair or more). */
+#define REB(what, sw, even, rc, moves, why, ...)                            \
+	{                                                                   \
+		what, sw, even, rc, moves, why, {__VA_ARGS__},              \
+		    L2X_ARRAY_LEN(((struct l2x_place_pair[]){__VA_ARGS__})) \
+	}
+
+static const struct reb_case reb_cases[] = {
+    REB("scale-out 1 -> 2 pairs, 6 networks: 3 moves", "sw1", true, 0,
+	"1>2 1>2 1>2", NULL, PS(1, "sw1", 6, 0, 0, HEALTHY),
+	PS(2, "sw1", 0, 0, 0, HEALTHY)),
+    REB("scale-out 1 -> 3 pairs, 7 networks: the old pair keeps the extra",
+	"sw1", true, 0, "1>2 1>3 1>2 1>3", NULL, PS(1, "sw1", 7, 0, 0, HEALTHY),
+	PS(2, "sw1", 0, 0, 0, HEALTHY), PS(3, "sw1", 0, 0, 0, HEALTHY)),
+    REB("scale-in: a draining pair's 3 networks into 2 pairs", "sw1", true, 0,
+	"3>1 3>2 3>1", NULL, PS(1, "sw1", 4, 0, 0, HEALTHY),
+	PS(2, "sw1", 4, 0, 0, HEALTHY), PS(3, "sw1", 3, 0, 0, DRAINING)),
+    REB("scale-in with uneven takers: the drain evens them, no more moves",
+	"sw1", true, 0, "3>2 3>2 3>2", NULL, PS(1, "sw1", 5, 0, 0, HEALTHY),
+	PS(2, "sw1", 2, 0, 0, HEALTHY), PS(3, "sw1", 3, 0, 0, DRAINING)),
+    REB("failure, not even: each network to the lightest, pair 3 untouched",
+	"sw1", false, 0, "4>2 4>2 4>2 4>1", NULL,
+	PS(1, "sw1", 5, 0, 0, HEALTHY), PS(2, "sw1", 2, 0, 0, HEALTHY),
+	PS(3, "sw1", 9, 0, 0, HEALTHY), PS(4, "sw1", 4, 0, 0, SICK)),
+    REB("failure, not even: uneven healthy pairs stay uneven", "sw1", false, 0,
+	"", NULL, PS(1, "sw1", 9, 0, 0, HEALTHY),
+	PS(2, "sw1", 0, 0, 0, HEALTHY)),
+    REB("failure: ties on count go to the least traffic", "sw1", false, 0,
+	"3>2 3>1", NULL, PS(1, "sw1", 1, 50, 0, HEALTHY),
+	PS(2, "sw1", 1, 10, 0, HEALTHY), PS(3, "sw1", 2, 0, 0, SICK)),
+    REB("held pair takes nothing", "sw1", false, 0, "3>2 3>2", NULL,
+	PS(1, "sw1", 0, 0, 0, HELD), PS(2, "sw1", 3, 0, 0, HEALTHY),
+	PS(3, "sw1", 2, 0, 0, SICK)),
+    REB("held pair takes nothing, even", "sw1", true, 0, "3>2 3>2", NULL,
+	PS(1, "sw1", 0, 0, 0, HELD), PS(2, "sw1", 3, 0, 0, HEALTHY),
+	PS(3, "sw1", 2, 0, 0, SICK)),
+    REB("held pair keeps what it carries and is out of the evening", "sw1",
+	true, 0, "2>3 2>3 2>3", NULL, PS(1, "sw1", 4, 0, 0, HELD),
+	PS(2, "sw1", 6, 0, 0, HEALTHY), PS(3, "sw1", 0, 0, 0, HEALTHY)),
+    REB("unhealthy held pair gives all", "sw1", false, 0, "1>2 1>2", NULL,
+	PS(1, "sw1", 2, 0, 0, .held = true), PS(2, "sw1", 0, 0, 0, HEALTHY)),
+    REB("no taker", "sw1", false, -ENOSPC, "",
+	"switch sw1: 3 networks have no healthy pair to go to",
+	PS(1, "sw1", 2, 0, 0, SICK), PS(2, "sw1", 1, 0, 0, DRAINING),
+	PS(3, "sw1", 0, 0, 0, HELD), PS(4, "sw2", 0, 0, 0, HEALTHY)),
+    REB("no taker, even", "sw1", true, -ENOSPC, "",
+	"switch sw1: 3 networks have no healthy pair to go to",
+	PS(1, "sw1", 2, 0, 0, SICK), PS(2, "sw1", 1, 0, 0, DRAINING),
+	PS(3, "sw1", 0, 0, 0, HELD), PS(4, "sw2", 0, 0, 0, HEALTHY)),
+    REB("takers fill to their limit: the moves that can be made", "sw1", false,
+	-ENOSPC, "1>2 1>2",
+	"switch sw1: 3 networks have no healthy pair to go to",
+	PS(1, "sw1", 5, 0, 0, SICK), PS(2, "sw1", 8, 0, 10, HEALTHY)),
+    REB("even with a limit: the others share what it cannot take", "sw1", true,
+	0, "1>2 1>3 1>2 1>3 1>3 1>3", NULL, PS(1, "sw1", 10, 0, 0, HEALTHY),
+	PS(2, "sw1", 0, 0, 2, HEALTHY), PS(3, "sw1", 0, 0, 0, HEALTHY)),
+    REB("other switches' pairs untouched", "sw1", true, 0, "2>5 2>5", NULL,
+	PS(1, "sw2", 9, 0, 0, SICK), PS(2, "sw1", 4, 0, 0, HEALTHY),
+	PS(3, "sw10", 0, 0, 0, HEALTHY), PS(4, "sw", 0, 0, 0, HEALTHY),
+	PS(5, "sw1", 0, 0, 0, HEALTHY), PS(6, "sw2", 0, 0, 0, DRAINING)),
+    REB("balanced: nothing to do", "sw1", true, 0, "", NULL,
+	PS(1, "sw1", 3, 0, 0, HEALTHY), PS(2, "sw1", 2, 0, 0, HEALTHY),
+	PS(3, "sw1", 0, 0, 0, SICK), PS(4, "sw1", 0, 0, 0, DRAINING)),
+    REB("no pair on the switch: nothing to do", "sw1", true, 0, "", NULL,
+	PS(1, "sw2", 3, 0, 0, SICK)),
+    REB("the busiest must-empty pair gives first", "sw1", false, 0,
+	"2>3 2>4 1>3 1>4", NULL, PS(1, "sw1", 2, 100, 0, DRAINING),
+	PS(2, "sw1", 2, 900, 0, SICK), PS(3, "sw1", 0, 0, 0, HEALTHY),
+	PS(4, "sw1", 0, 0, 0, HEALTHY)),
+    REB("evening: the busiest taker gives first", "sw1", true, 0,
+	"2>3 2>3 1>3 1>3", NULL, PS(1, "sw1", 6, 100, 0, HEALTHY),
+	PS(2, "sw1", 6, 900, 0, HEALTHY), PS(3, "sw1", 0, 0, 0, HEALTHY)),
+    REB("evening: the least busy of equals keeps the extra", "sw1", true, 0,
+	"2>3 2>3 1>3", NULL, PS(1, "sw1", 5, 100, 0, HEALTHY),
+	PS(2, "sw1", 5, 900, 0, HEALTHY), PS(3, "sw1", 0, 0, 0, HEALTHY)),
+    REB("evening: the one holding more keeps the extra", "sw1", true, 0,
+	"2>3 2>3 1>3", NULL, PS(1, "sw1", 4, 0, 0, HEALTHY),
+	PS(2, "sw1", 6, 0, 0, HEALTHY), PS(3, "sw1", 0, 0, 0, HEALTHY)),
+};
+
+/* moves as "from>to ..." by pair id, into buf. */
+static const char *moves_str(const struct l2x_place_pair *p,
+			     const struct l2x_place_move *m, size_t nm,
+			     char *buf, size_t len)
+{
+	buf[0] = '\0';
+	for (size_t j = 0; j < nm; j++)
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s%u>%u",
+			 j ? " " : "", p[m[j].from].id, p[m[j].to].id);
+	return buf;
+}
+
+static void test_rebalance_table(void **state)
+{
+	(void)state;
+	for (size_t c = 0; c < L2X_ARRAY_LEN(reb_cases); c++) {
+		const struct reb_case *t = &reb_cases[c];
+		struct l2x_place_move m[32];
+		char why[160] = "untouched", got[256];
+		size_t nm = SIZE_MAX;
+		int rc;
+
+		rc = l2x_place_rebalance(t->pairs, t->n, t->sw, t->even, m,
+					 L2X_ARRAY_LEN(m), &nm, why,
+					 sizeof(why));
+		L2X_CHECK(rc == t->rc, "case %zu (%s): rc %d, want %d (%s)", c,
+			  t->what, rc, t->rc, why);
+		L2X_CHECK(nm <= L2X_ARRAY_LEN(m), "case %zu (%s): nmoves %zu",
+			  c, t->what, nm);
+		moves_str(t->pairs, m, nm, got, sizeof(got));
+		L2X_CHECK(strcmp(got, t->moves) == 0,
+			  "case %zu (%s):\n  moves: %s\n  want:  %s", c,
+			  t->what, got, t->moves);
+		if (rc == 0)
+			L2X_CHECK(strcmp(why, "untouched") == 0,
+				  "case %zu (%s): err written on success", c,
+				  t->what);
+		else
+			L2X_CHECK(strcmp(why, t->why) == 0,
+				  "case %zu (%s):\n  got:  %s\n  want: %s", c,
+				  t->what, why, t->why);
+	}
+}
+
+/* Apply moves to the inventory, as the manager does once they are made. */
+static void apply_moves(struct l2x_place_pair *p,
+			const struct l2x_place_move *m, size_t nm)
+{
+	for (size_t j = 0; j < nm; j++) {
+		p[m[j].from].networks--;
+		p[m[j].to].networks++;
+	}
+}
+
+/* A move array too small: -EOVERFLOW with the first cap moves; made, the
+ * next call goes on from there and completes. cap 0 (moves NULL) asks
+ * only whether anything is to do. */
+static void test_rebalance_overflow(void **state)
+{
+	struct l2x_place_pair p[] = {PS(1, "sw1", 6, 0, 0, HEALTHY),
+				     PS(2, "sw1", 0, 0, 0, HEALTHY),
+				     PS(3, "sw1", 1, 0, 0, SICK)};
+	struct l2x_place_move m[2];
+	char why[80], got[64];
+	size_t nm;
+
+	(void)state;
+	assert_int_equal(l2x_place_rebalance(p, 3, "sw1", true, NULL, 0, &nm,
+					     why, sizeof(why)),
+			 -EOVERFLOW);
+	assert_int_equal(nm, 0);
+	assert_string_equal(why, "switch sw1: more than 0 moves needed");
+	assert_int_equal(
+	    l2x_place_rebalance(p, 3, "sw1", true, m, 2, &nm, why, sizeof(why)),
+	    -EOVERFLOW);
+	assert_string_equal(why, "switch sw1: more than 2 moves needed");
+	assert_string_equal(moves_str(p, m, nm, got, sizeof(got)), "3>2 1>2");
+	apply_moves(p, m, nm);
+	assert_int_equal(
+	    l2x_place_rebalance(p, 3, "sw1", true, m, 2, &nm, NULL, 0), 0);
+	assert_string_equal(moves_str(p, m, nm, got, sizeof(got)), "1>2");
+	apply_moves(p, m, nm);
+	assert_int_equal(p[0].networks, 4);
+	assert_int_equal(p[1].networks, 3);
+	assert_int_equal(p[2].networks, 0);
+	assert_int_equal(
+	    l2x_place_rebalance(p, 3, "sw1", true, NULL, 0, &nm, NULL, 0), 0);
+	assert_int_equal(nm, 0);
+}
+
+/* Missing arguments are -EINVAL; more than L2X_PLACE_SWITCH_PAIRS_MAX
+ * pairs on the switch is -E2BIG, however many are on other switches. */
+static void test_rebalance_edges(void **state)
+{
+	struct l2x_place_pair p[L2X_PLACE_SWITCH_PAIRS_MAX + 2];
+	struct l2x_place_move m[4];
+	char why[80];
+	size_t nm;
+
+	(void)state;
+	for (size_t i = 0; i < L2X_ARRAY_LEN(p); i++)
+		p[i] = (struct l2x_place_pair)PS((uint32_t)i + 1, "sw1", 1, 0,
+						 0, HEALTHY);
+	strcpy(p[0].sw, "sw2");
+	/* 65 on sw1 */
+	assert_int_equal(l2x_place_rebalance(p, L2X_ARRAY_LEN(p), "sw1", true,
+					     m, 4, &nm, why, sizeof(why)),
+			 -E2BIG);
+	assert_string_equal(why, "switch sw1 has more than 64 pairs");
+	/* 64 on sw1, balanced */
+	assert_int_equal(l2x_place_rebalance(p, L2X_ARRAY_LEN(p) - 1, "sw1",
+					     true, m, 4, &nm, NULL, 0),
+			 0);
+	assert_int_equal(nm, 0);
+	assert_int_equal(
+	    l2x_place_rebalance(p, 2, NULL, true, m, 4, &nm, why, sizeof(why)),
+	    -EINVAL);
+	assert_string_equal(why, "no switch, pair list or move array given");
+	assert_int_equal(
+	    l2x_place_rebalance(p, 2, "sw1", true, m, 4, NULL, NULL, 0),
+	    -EINVAL);
+	assert_int_equal(
+	    l2x_place_rebalance(p, 2, "sw1", true, NULL, 4, &nm, NULL, 0),
+	    -EINVAL);
+	assert_int_equal(
+	    l2x_place_rebalance(NULL, 2, "sw1", true, m, 4, &nm, NULL, 0),
+	    -EINVAL);
+	assert_int_equal(
+	    l2x_place_rebalance(NULL, 0, "sw1", true, m, 4, &nm, NULL, 0), 0);
+	assert_int_equal(nm, 0);
 }
 
 /* --- mesh allocation ---------------------------------------------------- */
@@ -304,7 +563,7 @@ static int ref_extension(const struct l2x_place_pair *p, size_t n,
 		uint32_t lim = p[i].limit ? p[i].limit : L2X_PLACE_PAIR_LIMIT;
 
 		if (strcmp(p[i].sw, sw) == 0 && p[i].healthy &&
-		    p[i].networks < lim)
+		    !p[i].draining && !p[i].held && p[i].networks < lim)
 			c[m++] = p[i];
 	}
 	if (m == 0)
@@ -333,6 +592,8 @@ static void test_extension_reference(void **state)
 			    .limit = (uint32_t)(rnd(&seed) % 6),
 			    .up = rnd(&seed) % 2,
 			    .healthy = rnd(&seed) % 4 != 0,
+			    .draining = rnd(&seed) % 6 == 0,
+			    .held = rnd(&seed) % 6 == 0,
 			};
 			snprintf(p[i].sw, sizeof(p[i].sw), "sw%u",
 				 (unsigned)(rnd(&seed) % 3));
@@ -390,6 +651,268 @@ static void test_mesh_reference(void **state)
 			L2X_CHECK(strcmp(a[out[j]].name, c[j].name) == 0,
 				  "round %d: out[%zu] %s, ref %s", round, j,
 				  a[out[j]].name, c[j].name);
+	}
+}
+
+static bool empties(const struct l2x_place_pair *p)
+{
+	return !p->healthy || p->draining;
+}
+
+static bool taker(const struct l2x_place_pair *p)
+{
+	return p->healthy && !p->draining && !p->held;
+}
+
+static uint32_t lim(const struct l2x_place_pair *p)
+{
+	return p->limit ? p->limit : L2X_PLACE_PAIR_LIMIT;
+}
+
+static int by_count_desc(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x > y ? -1 : x < y;
+}
+
+/* The fewest moves that empty sw1's must-empty pairs and even its takers
+ * out (no limits): all the must-empty pairs' networks, and of the takers,
+ * sorted by count, what the first total % r hold over q + 1 and the
+ * others over q (the extra networks stay where the most are). */
+static uint64_t min_moves(const struct l2x_place_pair *p, size_t n)
+{
+	uint32_t c[32];
+	uint64_t total = 0, cost = 0, q, extra;
+	size_t r = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(p[i].sw, "sw1") != 0)
+			continue;
+		if (empties(&p[i])) {
+			total += p[i].networks;
+			cost += p[i].networks;
+		} else if (taker(&p[i])) {
+			total += p[i].networks;
+			c[r++] = p[i].networks;
+		}
+	}
+	if (r == 0)
+		return cost;
+	qsort(c, r, sizeof(c[0]), by_count_desc);
+	q = total / r;
+	extra = total % r;
+	for (size_t i = 0; i < r; i++) {
+		uint64_t want = q + (i < extra);
+
+		cost += c[i] > want ? c[i] - want : 0;
+	}
+	return cost;
+}
+
+/* The taker on sw1 a failure's next network goes to: below its limit,
+ * the fewest networks, then the least traffic, then the lowest id. */
+static size_t ref_lightest(const struct l2x_place_pair *p, size_t n)
+{
+	size_t best = n;
+
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(p[i].sw, "sw1") != 0 || !taker(&p[i]) ||
+		    p[i].networks >= lim(&p[i]))
+			continue;
+		if (best == n || by_load(&p[i], &p[best]) < 0)
+			best = i;
+	}
+	return best;
+}
+
+/* A random site of up to 24 pairs, most of them on sw1, ids unique. */
+static size_t random_site(uint64_t *seed, struct l2x_place_pair *p, bool limits)
+{
+	size_t n = rnd(seed) % 25;
+
+	for (size_t i = 0; i < n; i++) {
+		p[i] = (struct l2x_place_pair){
+		    .id = (uint32_t)(rnd(seed) % 1000) * 32 + (uint32_t)i,
+		    .networks = (uint32_t)(rnd(seed) % 12),
+		    .traffic = rnd(seed) % 4,
+		    .limit = limits ? (uint32_t)(rnd(seed) % 8) : 0,
+		    .up = true,
+		    .healthy = rnd(seed) % 4 != 0,
+		    .draining = rnd(seed) % 6 == 0,
+		    .held = rnd(seed) % 6 == 0,
+		};
+		strcpy(p[i].sw, rnd(seed) % 4 ? "sw1" : "sw2");
+	}
+	return n;
+}
+
+/* Check one call's moves while applying them to p: each stays on sw1,
+ * goes to a taker below its limit, from a pair that has a network to
+ * give: a must-empty one, or with even a taker. Without even, each goes
+ * to the lightest taker. gave/got record who gave and who took. */
+static void check_moves(int round, struct l2x_place_pair *p, size_t n,
+			bool even, const struct l2x_place_move *m, size_t nm,
+			bool *gave, bool *got)
+{
+	for (size_t j = 0; j < nm; j++) {
+		size_t f = m[j].from, t = m[j].to;
+
+		L2X_CHECK(f < n && t < n && f != t,
+			  "round %d move %zu: %zu>%zu of %zu", round, j, f, t,
+			  n);
+		L2X_CHECK(strcmp(p[f].sw, "sw1") == 0 &&
+			      strcmp(p[t].sw, "sw1") == 0,
+			  "round %d move %zu: off the switch", round, j);
+		L2X_CHECK(taker(&p[t]) && p[t].networks < lim(&p[t]),
+			  "round %d move %zu: to pair %u, not a taker below "
+			  "its limit",
+			  round, j, p[t].id);
+		L2X_CHECK(empties(&p[f]) || (even && taker(&p[f])),
+			  "round %d move %zu: from pair %u, which may not give",
+			  round, j, p[f].id);
+		L2X_CHECK(p[f].networks > 0,
+			  "round %d move %zu: pair %u has nothing to give",
+			  round, j, p[f].id);
+		if (!even)
+			L2X_CHECK(t == ref_lightest(p, n),
+				  "round %d move %zu: to pair %u, not the "
+				  "lightest",
+				  round, j, p[t].id);
+		p[f].networks--;
+		p[t].networks++;
+		gave[f] = true;
+		got[t] = true;
+	}
+}
+
+/* After the last call: no pair both gave and took; other switches' and
+ * held healthy pairs untouched; must-empty pairs empty unless -ENOSPC,
+ * and then the sentence counts what is left and no taker has room. */
+static void check_after(int round, const struct l2x_place_pair *before,
+			const struct l2x_place_pair *p, size_t n, int rc,
+			const char *why, const bool *gave, const bool *got)
+{
+	uint64_t left = 0;
+	char want[96];
+
+	for (size_t i = 0; i < n; i++) {
+		L2X_CHECK(!(gave[i] && got[i]),
+			  "round %d: pair %u gave and took", round, p[i].id);
+		if (strcmp(p[i].sw, "sw1") != 0 ||
+		    (!empties(&p[i]) && !taker(&p[i])))
+			L2X_CHECK(p[i].networks == before[i].networks,
+				  "round %d: pair %u (%s) changed", round,
+				  p[i].id, p[i].sw);
+		else if (empties(&p[i]))
+			left += p[i].networks;
+	}
+	if (rc == 0) {
+		L2X_CHECK(left == 0, "round %d: %llu networks left behind",
+			  round, (unsigned long long)left);
+		return;
+	}
+	L2X_CHECK(rc == -ENOSPC, "round %d: rc %d (%s)", round, rc, why);
+	L2X_CHECK(ref_lightest(p, n) == n, "round %d: -ENOSPC with room",
+		  round);
+	snprintf(want, sizeof(want),
+		 "switch sw1: %llu networks have no healthy pair to go to",
+		 (unsigned long long)left);
+	L2X_CHECK(strcmp(why, want) == 0, "round %d: '%s', want '%s'", round,
+		  why, want);
+}
+
+/* Random inventories on one switch, no limits, one call: the moves are
+ * valid (check_moves, check_after); with even the takers end within one
+ * of each other, in the fewest moves. */
+static void test_rebalance_property(void **state)
+{
+	uint64_t seed = 0xd1b54a32d192ed03ull;
+
+	(void)state;
+	for (int round = 0; round < 5000; round++) {
+		struct l2x_place_pair before[24], p[24];
+		struct l2x_place_move m[24 * 12];
+		bool gave[24] = {false}, got[24] = {false};
+		bool even = rnd(&seed) % 2;
+		size_t n = random_site(&seed, before, false), nm;
+		uint32_t lo = UINT32_MAX, hi = 0;
+		uint64_t out = 0;
+		char why[96] = "";
+		int rc;
+
+		memcpy(p, before, sizeof(before[0]) * n);
+		rc = l2x_place_rebalance(p, n, "sw1", even, m, L2X_ARRAY_LEN(m),
+					 &nm, why, sizeof(why));
+		check_moves(round, p, n, even, m, nm, gave, got);
+		check_after(round, before, p, n, rc, why, gave, got);
+		if (!even || rc != 0)
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			if (strcmp(p[i].sw, "sw1") != 0)
+				continue;
+			if (before[i].networks > p[i].networks)
+				out += before[i].networks - p[i].networks;
+			if (!taker(&p[i]))
+				continue;
+			lo = p[i].networks < lo ? p[i].networks : lo;
+			hi = p[i].networks > hi ? p[i].networks : hi;
+		}
+		L2X_CHECK(lo == UINT32_MAX || hi - lo <= 1,
+			  "round %d: takers hold %u to %u", round, lo, hi);
+		L2X_CHECK(nm == out, "round %d: %zu moves for %llu out", round,
+			  nm, (unsigned long long)out);
+		L2X_CHECK(nm == min_moves(before, n),
+			  "round %d: %zu moves, the fewest is %llu", round, nm,
+			  (unsigned long long)min_moves(before, n));
+	}
+}
+
+/* Random limits and a small move array, asked again after each batch as
+ * the manager does: valid moves, done in a few calls, and with even two
+ * takers differ by more than one only if the lighter is at its limit. */
+static void test_rebalance_limits(void **state)
+{
+	uint64_t seed = 0x94d049bb133111ebull;
+
+	(void)state;
+	for (int round = 0; round < 5000; round++) {
+		struct l2x_place_pair before[24], p[24];
+		struct l2x_place_move m[4];
+		bool gave[24] = {false}, got[24] = {false};
+		bool even = rnd(&seed) % 2;
+		size_t n = random_site(&seed, before, true), nm, calls = 0;
+		char why[96] = "";
+		int rc;
+
+		memcpy(p, before, sizeof(before[0]) * n);
+		do {
+			size_t cap = 1 + rnd(&seed) % L2X_ARRAY_LEN(m);
+
+			rc = l2x_place_rebalance(p, n, "sw1", even, m, cap, &nm,
+						 why, sizeof(why));
+			L2X_CHECK(rc != -EOVERFLOW || nm == cap,
+				  "round %d: -EOVERFLOW after %zu of %zu",
+				  round, nm, cap);
+			check_moves(round, p, n, even, m, nm, gave, got);
+			L2X_CHECK(++calls <= 24 * 12,
+				  "round %d: no end after %zu calls", round,
+				  calls);
+		} while (rc == -EOVERFLOW);
+		check_after(round, before, p, n, rc, why, gave, got);
+		for (size_t a = 0; even && a < n; a++)
+			for (size_t b = 0; b < n; b++) {
+				if (strcmp(p[a].sw, "sw1") != 0 ||
+				    strcmp(p[b].sw, "sw1") != 0 ||
+				    !taker(&p[a]) || !taker(&p[b]))
+					continue;
+				L2X_CHECK(p[a].networks <= p[b].networks + 1 ||
+					      p[b].networks >= lim(&p[b]),
+					  "round %d: pair %u holds %u, pair %u "
+					  "%u below its limit %u",
+					  round, p[a].id, p[a].networks,
+					  p[b].id, p[b].networks, lim(&p[b]));
+			}
 	}
 }
 
@@ -551,6 +1074,11 @@ int main(void)
 	    cmocka_unit_test(test_extension_table),
 	    cmocka_unit_test(test_extension_edges),
 	    cmocka_unit_test(test_extension_reference),
+	    cmocka_unit_test(test_rebalance_table),
+	    cmocka_unit_test(test_rebalance_overflow),
+	    cmocka_unit_test(test_rebalance_edges),
+	    cmocka_unit_test(test_rebalance_property),
+	    cmocka_unit_test(test_rebalance_limits),
 	    cmocka_unit_test(test_mesh_table),
 	    cmocka_unit_test(test_mesh_same_name),
 	    cmocka_unit_test(test_mesh_reference),

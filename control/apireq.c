@@ -1240,6 +1240,38 @@ static const struct field f_service_mesh[] = {
 };
 #undef S
 
+#define S struct l2x_apireq_mesh_scale
+static const struct field f_mesh_scale[] = {
+    NAME("switch", S, switch_name, F_REQ | F_DISTINCT),
+    INT("appliancePairs", S, appliance_pairs, F_REQ, 1, L2X_APIREQ_PAIRS_MAX,
+	0),
+};
+static const struct table t_mesh_scale = TABLE(f_mesh_scale, NULL);
+static const struct field e_mesh_scale = {NULL, T_OBJ, 0, .size = sizeof(S),
+					  .obj = &t_mesh_scale};
+#undef S
+
+static const struct field e_pair_id = {
+    NULL, T_INT, F_DISTINCT, 1, UINT32_MAX, .size = sizeof(uint32_t)};
+
+#define S struct l2x_apireq_mesh_patch
+static const struct field f_mesh_patch[] = {
+    ARRAY("switches", S, switches, 0, 1, L2X_APIREQ_SWITCHES_MAX, e_mesh_scale),
+    {"rebalance", T_BOOL, 0, AT(S, rebalance)},
+    ARRAY("clearHeld", S, clear_held, 0, 1, L2X_APIREQ_SWITCHES_MAX, e_pair_id),
+};
+
+static int check_mesh_patch(struct ctx *c, const void *obj)
+{
+	const S *q = obj;
+
+	if (q->n_switches == 0 && !q->rebalance && q->n_clear_held == 0)
+		return fail(c, "nothing to change: give switches, rebalance "
+			       "or clearHeld");
+	return 0;
+}
+#undef S
+
 #define S struct l2x_apireq_destination
 static const struct field f_destination[] = {
     NAME("switch", S, switch_name, F_REQ),
@@ -1409,6 +1441,8 @@ static const struct kind {
       struct l2x_apireq_desired, true),
     K(L2X_APIREQ_STATUS, "status", f_status, NULL, struct l2x_apireq_status,
       false),
+    K(L2X_APIREQ_MESH_PATCH, "meshPatch", f_mesh_patch, check_mesh_patch,
+      struct l2x_apireq_mesh_patch, false),
 #undef K
 };
 
@@ -1805,6 +1839,7 @@ TYPED(network_profile, L2X_APIREQ_NETWORK_PROFILE,
 TYPED(compute_profile, L2X_APIREQ_COMPUTE_PROFILE,
       struct l2x_apireq_compute_profile)
 TYPED(service_mesh, L2X_APIREQ_SERVICE_MESH, struct l2x_apireq_service_mesh)
+TYPED(mesh_patch, L2X_APIREQ_MESH_PATCH, struct l2x_apireq_mesh_patch)
 TYPED(network_extension, L2X_APIREQ_NETWORK_EXTENSION,
       struct l2x_apireq_network_extension)
 TYPED(peer_pair, L2X_APIREQ_PEER_PAIR, struct l2x_apireq_peer_pair)

@@ -144,6 +144,7 @@ enum l2x_apireq_kind {
 	L2X_APIREQ_ENROLL_REPLY,      /* its answer */
 	L2X_APIREQ_DESIRED,	      /* GET /appliance/desired */
 	L2X_APIREQ_STATUS,	      /* PUT /appliance/status */
+	L2X_APIREQ_MESH_PATCH,	      /* PATCH /serviceMeshes/{name} */
 	L2X_APIREQ_KIND_COUNT,
 };
 
@@ -255,6 +256,25 @@ struct l2x_apireq_service_mesh {
 	struct l2x_apireq_mesh_switch switches[L2X_APIREQ_SWITCHES_MAX];
 	uint32_t n_switches;	   /* (R) 1..64 */
 	enum l2x_apireq_auth auth; /* default psk */
+};
+
+/* PATCH /serviceMeshes/{name} switches[i] {"switch", "appliancePairs"}:
+ * the new pair count of one of the mesh's switches. */
+struct l2x_apireq_mesh_scale {
+	char switch_name[L2X_APIREQ_NAME_LEN]; /* (R) "switch", distinct */
+	uint32_t appliance_pairs;	       /* (R) 1..16 */
+};
+
+/* PATCH /serviceMeshes/{name} {"switches", "rebalance", "clearHeld"}:
+ * scale out or in (then rebalance those switches), rebalance every
+ * switch of the mesh now, release pairs held out after repeated
+ * failures. At least one of them. */
+struct l2x_apireq_mesh_patch {
+	struct l2x_apireq_mesh_scale switches[L2X_APIREQ_SWITCHES_MAX];
+	uint32_t n_switches;			      /* 0..64 */
+	bool rebalance;				      /* default false */
+	uint32_t clear_held[L2X_APIREQ_SWITCHES_MAX]; /* pair ids, distinct */
+	uint32_t n_clear_held;			      /* 0..64 */
 };
 
 /* networkExtension.destination {"switch", "vlan"} */
@@ -406,6 +426,7 @@ union l2x_apireq_body {
 	struct l2x_apireq_network_profile network_profile;
 	struct l2x_apireq_compute_profile compute_profile;
 	struct l2x_apireq_service_mesh service_mesh;
+	struct l2x_apireq_mesh_patch mesh_patch;
 	struct l2x_apireq_network_extension network_extension;
 	struct l2x_apireq_peer_pair peer_pair;
 	struct l2x_apireq_peer_pair_reply peer_pair_reply;
@@ -513,6 +534,9 @@ int l2x_apireq_parse_compute_profile(const char *body, size_t len,
 int l2x_apireq_parse_service_mesh(const char *body, size_t len,
 				  struct l2x_apireq_service_mesh *out,
 				  struct l2x_apireq_err *err);
+int l2x_apireq_parse_mesh_patch(const char *body, size_t len,
+				struct l2x_apireq_mesh_patch *out,
+				struct l2x_apireq_err *err);
 int l2x_apireq_parse_network_extension(const char *body, size_t len,
 				       struct l2x_apireq_network_extension *out,
 				       struct l2x_apireq_err *err);

@@ -629,6 +629,7 @@ int l2x_mgr_run(const struct l2x_agentconf *conf, volatile sig_atomic_t *stop,
 	m->conf = *conf;
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_mutex_init(&m->ev_lock, NULL);
+	pthread_mutex_init(&m->mesh_lock, NULL);
 	for (unsigned i = 0; i < L2X_MGR_PAIR_LOCKS; i++)
 		pthread_mutex_init(&m->pair_lock[i], NULL);
 	if (mkdir(conf->state_dir, 0700) != 0 && errno != EEXIST) {

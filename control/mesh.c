@@ -336,7 +336,66 @@ static void inner_addrs(json_int_t p, char a[INET_ADDRSTRLEN],
 	l2x_config_ip(base + 1, b);
 }
 
-static json_t *mesh_view(struct l2x_mgr *m, json_t *ms)
+int l2x_mgr_match_remote(json_t *pairs, json_t *ans, char *err, size_t errlen)
+{
+	json_t *p, *rp, *x;
+	size_t i, j;
+
+	json_array_foreach(pairs, i, p)
+	{
+		rp = NULL;
+		json_array_foreach(json_object_get(ans, "pairs"), j,
+				   x) if (I(x, "id") == I(p, "id")) rp = x;
+		if (rp == NULL || S(rp, "appliance") == NULL ||
+		    S(rp, "uplinkAddress") == NULL) {
+			snprintf(err, errlen,
+				 "the remote site's answer lacks pair %lld",
+				 (long long)I(p, "id"));
+			return -EPROTO;
+		}
+		json_object_set_new(
+		    p, "remote",
+		    json_pack("{s:s,s:s}", "appliance", S(rp, "appliance"),
+			      "uplinkAddress", S(rp, "uplinkAddress")));
+	}
+	return 0;
+}
+
+int l2x_mgr_new_pair(struct l2x_mgr *m, const char *sw, const char *rsw,
+		     json_t *local, json_t *pairs, json_t *peer_pairs)
+{
+	struct l2x_store_txn *t;
+	unsigned char psk[32];
+	char b64[64], ia[INET_ADDRSTRLEN], ib[INET_ADDRSTRLEN];
+	uint64_t id = 0;
+
+	if (l2x_store_begin(m->store, &t) == 0) {
+		l2x_store_next_id(t, "pair", &id);
+		if (l2x_store_commit(t) != 0)
+			id = 0;
+	}
+	if (id == 0)
+		return -EIO;
+	randombytes_buf(psk, sizeof(psk));
+	sodium_bin2base64(b64, sizeof(b64), psk, sizeof(psk),
+			  sodium_base64_VARIANT_ORIGINAL);
+	sodium_memzero(psk, sizeof(psk));
+	inner_addrs((json_int_t)id, ia, ib);
+	json_array_append_new(pairs, json_pack("{s:I,s:s,s:s,s:O,s:s,s:s,s:s}",
+					       "id", (json_int_t)id, "switch",
+					       sw, "remoteSwitch", rsw, "local",
+					       local, "innerLocal", ia,
+					       "innerRemote", ib, "psk", b64));
+	json_array_append_new(
+	    peer_pairs,
+	    json_pack("{s:I,s:s,s:s,s:O,s:s,s:s,s:s}", "id", (json_int_t)id,
+		      "switch", rsw, "remoteSwitch", sw, "remote", local,
+		      "innerLocal", ib, "innerRemote", ia, "psk", b64));
+	sodium_memzero(b64, sizeof(b64));
+	return 0;
+}
+
+json_t *l2x_mgr_mesh_view(struct l2x_mgr *m, json_t *ms)
 {
 	json_t *v = json_deep_copy(ms), *exts, *remote;
 	size_t i, j;
@@ -358,7 +417,9 @@ static json_t *mesh_view(struct l2x_mgr *m, json_t *ms)
 				   rp) if (I(rp, "id") == I(p, "id"))
 		    remote_up = S(rp, "state") != NULL &&
 				strcmp(S(rp, "state"), "up") == 0;
-		json_array_foreach(exts, j, e) if (I(e, "pair") == I(p, "id"))
+		json_array_foreach(exts, j,
+				   e) if (I(e, "pair") == I(p, "id") &&
+					  strcmp(S(e, "state"), "moving") != 0)
 		    nets++;
 		json_object_del(p, "psk");
 		json_object_set_new(p, "state",
@@ -433,44 +494,15 @@ static void mesh_create(struct l2x_mgr *m, const struct l2x_http_req *req,
 			      q.switches[i].remote_switch, "appliancePairs",
 			      (int)q.switches[i].appliance_pairs));
 		for (j = before; j < json_array_size(mine); j++) {
-			struct l2x_store_txn *t;
-			unsigned char psk[32];
-			char b64[64], ia[INET_ADDRSTRLEN], ib[INET_ADDRSTRLEN];
-			uint64_t id = 0;
-
-			if (l2x_store_begin(m->store, &t) == 0) {
-				l2x_store_next_id(t, "pair", &id);
-				if (l2x_store_commit(t) != 0)
-					id = 0;
-			}
-			if (id == 0) {
+			if (l2x_mgr_new_pair(m, q.switches[i].switch_name,
+					     q.switches[i].remote_switch,
+					     json_array_get(mine, j), pairs,
+					     peer_pairs) != 0) {
 				json_decref(sws);
 				l2x_mgr_error(r, 500, NULL,
 					      "store: no pair id");
 				goto out;
 			}
-			randombytes_buf(psk, sizeof(psk));
-			sodium_bin2base64(b64, sizeof(b64), psk, sizeof(psk),
-					  sodium_base64_VARIANT_ORIGINAL);
-			sodium_memzero(psk, sizeof(psk));
-			inner_addrs((json_int_t)id, ia, ib);
-			p = json_pack("{s:I,s:s,s:s,s:O,s:s,s:s,s:s}", "id",
-				      (json_int_t)id, "switch",
-				      q.switches[i].switch_name, "remoteSwitch",
-				      q.switches[i].remote_switch, "local",
-				      json_array_get(mine, j), "innerLocal", ia,
-				      "innerRemote", ib, "psk", b64);
-			json_array_append_new(pairs, p);
-			json_array_append_new(
-			    peer_pairs,
-			    json_pack("{s:I,s:s,s:s,s:O,s:s,s:s,s:s}", "id",
-				      (json_int_t)id, "switch",
-				      q.switches[i].remote_switch,
-				      "remoteSwitch", q.switches[i].switch_name,
-				      "remote", json_array_get(mine, j),
-				      "innerLocal", ib, "innerRemote", ia,
-				      "psk", b64));
-			sodium_memzero(b64, sizeof(b64));
 		}
 	}
 	/* The other site allocates its side. */
@@ -494,28 +526,12 @@ static void mesh_create(struct l2x_mgr *m, const struct l2x_http_req *req,
 			      msg != NULL ? msg : "refused");
 		goto out;
 	}
-	/* Match the answer's pairs by id. */
-	json_array_foreach(pairs, i, p)
-	{
-		json_t *rp = NULL, *x;
-
-		json_array_foreach(json_object_get(ans, "pairs"), j,
-				   x) if (I(x, "id") == I(p, "id")) rp = x;
-		if (rp == NULL || S(rp, "appliance") == NULL ||
-		    S(rp, "uplinkAddress") == NULL) {
-			json_decref(sws);
-			l2x_mgr_error(
-			    r, 502, NULL,
-			    "the remote site's answer lacks pair %lld",
-			    (long long)I(p, "id"));
-			json_decref(l2x_mgr_peer_call_simple(
-			    m, "DELETE", "/peer/serviceMeshes/", q.name));
-			goto out;
-		}
-		json_object_set_new(
-		    p, "remote",
-		    json_pack("{s:s,s:s}", "appliance", S(rp, "appliance"),
-			      "uplinkAddress", S(rp, "uplinkAddress")));
+	if (l2x_mgr_match_remote(pairs, ans, err, sizeof(err)) != 0) {
+		json_decref(sws);
+		l2x_mgr_error(r, 502, NULL, "%s", err);
+		json_decref(l2x_mgr_peer_call_simple(
+		    m, "DELETE", "/peer/serviceMeshes/", q.name));
+		goto out;
 	}
 	l2x_mgr_now(now);
 	doc = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:O,s:s,s:s}", "id", q.name,
@@ -533,7 +549,7 @@ static void mesh_create(struct l2x_mgr *m, const struct l2x_http_req *req,
 	}
 	l2x_mgr_event(m, "serviceMesh", q.name, "created with %zu pairs",
 		      json_array_size(pairs));
-	l2x_mgr_reply(r, 201, mesh_view(m, doc));
+	l2x_mgr_reply(r, 201, l2x_mgr_mesh_view(m, doc));
 out:
 	json_decref(doc);
 	json_decref(ans);
@@ -563,7 +579,7 @@ void l2x_mgr_api_meshes(struct l2x_mgr *m, const struct l2x_http_req *req,
 		all = l2x_mgr_load_all(m, "serviceMesh");
 		out = json_array();
 		json_array_foreach(all, i, ms)
-		    json_array_append_new(out, mesh_view(m, ms));
+		    json_array_append_new(out, l2x_mgr_mesh_view(m, ms));
 		json_decref(all);
 		l2x_mgr_reply(r, 200, out);
 		return;
@@ -574,9 +590,11 @@ void l2x_mgr_api_meshes(struct l2x_mgr *m, const struct l2x_http_req *req,
 		return;
 	}
 	if (strcmp(req->method, "GET") == 0) {
-		l2x_mgr_reply(r, 200, mesh_view(m, ms));
+		l2x_mgr_reply(r, 200, l2x_mgr_mesh_view(m, ms));
+	} else if (strcmp(req->method, "PATCH") == 0) {
+		l2x_mgr_mesh_patch(m, req, id, r);
 	} else if (strcmp(req->method, "DELETE") != 0) {
-		l2x_mgr_error(r, 405, NULL, "use GET or DELETE");
+		l2x_mgr_error(r, 405, NULL, "use GET, PATCH or DELETE");
 	} else if (strcmp(S(ms, "role"), "initiator") != 0) {
 		l2x_mgr_error(r, 409, NULL,
 			      "service mesh '%s' is led by the other site: "
@@ -659,6 +677,9 @@ static json_t *ext_view(struct l2x_mgr *m, json_t *e)
 	json_object_del(v, "phase");
 	json_object_del(v, "startedAt");
 	json_object_del(v, "remoteDone");
+	json_object_del(v, "remoteAck");
+	json_object_del(v, "moveStarted");
+	json_object_del(v, "moveReason");
 	if (json_string_length(json_object_get(v, "reason")) == 0)
 		json_object_del(v, "reason");
 	return v;
@@ -755,11 +776,19 @@ static void ext_create(struct l2x_mgr *m, const struct l2x_http_req *req,
 			snprintf(cand[n].sw, sizeof(cand[n].sw), "%s",
 				 S(p, "switch"));
 			json_array_foreach(exts, k, x) cand[n].networks +=
-			    I(x, "pair") == I(p, "id");
+			    I(x, strcmp(S(x, "state"), "moving") == 0
+				     ? "toPair"
+				     : "pair") == I(p, "id");
 			cand[n].limit = L2X_APIREQ_NETWORKS_MAX;
+			cand[n].draining =
+			    json_is_true(json_object_get(p, "draining"));
+			cand[n].held = json_is_true(json_object_get(p, "held"));
 			st = l2x_mgr_fresh_status(
 			    m, S(json_object_get(p, "local"), "appliance"));
-			cand[n].healthy = st != NULL;
+			cand[n].healthy =
+			    st != NULL &&
+			    (S(p, "health") == NULL ||
+			     strcmp(S(p, "health"), "unhealthy") != 0);
 			cand[n].up = l2x_mgr_appl_up(st);
 			if (st != NULL) {
 				json_t *c = json_object_get(st, "counters");

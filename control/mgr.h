@@ -49,6 +49,13 @@
 #define L2X_MGR_TOKEN_TEXT_LEN 128
 #define L2X_MGR_PAIR_LOCKS 64
 #define L2X_MGR_APPL_MAX 256
+/* Pairs the reconciler watches the health of. */
+#define L2X_MGR_PAIRS_MAX 1024
+/* A pair whose tunnel is down this long (after it was up) has failed. */
+#define L2X_MGR_PAIR_DOWN_S 5.0
+/* A pair that fails this many times within the window is held out. */
+#define L2X_MGR_FAILS_HOLD 3
+#define L2X_MGR_FAILS_WINDOW_S 600
 /* An appliance not heard from for this long is unhealthy. */
 #define L2X_MGR_APPL_TIMEOUT_S 5
 /* Extensions the other site has seen: first tunnel id handed out. */
@@ -75,6 +82,15 @@ struct l2x_mgr {
 	double remote_seen;
 	pthread_mutex_t pair_lock[L2X_MGR_PAIR_LOCKS];
 	pthread_mutex_t ev_lock;
+	/* Service mesh documents: scale operations, pair health. */
+	pthread_mutex_t mesh_lock;
+	/* Pair health, the reconciler's own (scale.c). */
+	struct l2x_mgr_pair_rt {
+		json_int_t id;
+		double down_since; /* monotonic s, 0: up */
+		bool was_up;
+	} pair_rt[L2X_MGR_PAIRS_MAX];
+	unsigned n_pair_rt;
 	pthread_t reconciler;
 	volatile bool stopping;
 };
@@ -195,12 +211,36 @@ json_t *l2x_mgr_fresh_status(struct l2x_mgr *m, const char *name);
 int l2x_mgr_allocate(struct l2x_mgr *m, json_t *meshes, const char *cprof,
 		     const char *sw, size_t k, json_t *taken, json_t *out,
 		     char *err, size_t errlen);
+/* A new pair of switch sw (rsw at the other site) with this site's side
+ * local {appliance, uplinkAddress, ...}: its id, PSK and inner addresses;
+ * appended to pairs (this site's view) and peer_pairs (the other's, to
+ * send). 0 or -EIO when the store gives no id. */
+int l2x_mgr_new_pair(struct l2x_mgr *m, const char *sw, const char *rsw,
+		     json_t *local, json_t *pairs, json_t *peer_pairs);
+/* Set each of pairs' "remote" from the other site's answer {"pairs":
+ * [{id, appliance, uplinkAddress}]}; -EPROTO with err if one lacks. */
+int l2x_mgr_match_remote(json_t *pairs, json_t *ans, char *err, size_t errlen);
 /* Write a new extension record with its claim on (switch, VLAN), or
  * remove both: one transaction each. -EEXIST when claimed. */
 int l2x_mgr_ext_insert(struct l2x_mgr *m, json_t *e);
 void l2x_mgr_ext_remove(struct l2x_mgr *m, json_t *e);
 /* state, reason, since of an extension record. */
 void l2x_mgr_set_state(json_t *e, const char *state, const char *reason);
+/* A service mesh as the API shows it (mesh.c). */
+json_t *l2x_mgr_mesh_view(struct l2x_mgr *m, json_t *ms);
+/* scale.c: PATCH /serviceMeshes/{id} (scale out or in, rebalance, clear
+ * held pairs); a moving extension's next step (its pair lock held; held:
+ * the old local appliance holds it, rx: the other site's view of it);
+ * the end of a move when it is extended again (e is saved by the
+ * caller); pair health, drained pairs' removal and pending rebalances,
+ * once per reconciler pass. */
+void l2x_mgr_mesh_patch(struct l2x_mgr *m, const struct l2x_http_req *req,
+			const char *id, struct l2x_http_resp *r);
+void l2x_mgr_move_step(struct l2x_mgr *m, json_t *e, bool held, json_t *rx,
+		       bool remote_fresh);
+void l2x_mgr_move_done(struct l2x_mgr *m, json_t *e);
+void l2x_mgr_scale_reconcile(struct l2x_mgr *m, json_t *remote,
+			     bool remote_fresh);
 /* Finish or roll back what is under way; once at start, then by the
  * reconciler thread every 500 ms. */
 void l2x_mgr_reconcile(struct l2x_mgr *m);

@@ -192,8 +192,8 @@ static json_t *mesh_rows(json_t *meshes)
 
 		json_array_append_new(
 		    rows,
-		    json_pack("{s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O}", "mesh",
-			      json_object_get(ms, "name"), "pair",
+		    json_pack("{s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:s}",
+			      "mesh", json_object_get(ms, "name"), "pair",
 			      json_object_get(p, "id"), "switch",
 			      json_object_get(p, "switch"), "local",
 			      json_object_get(l, "appliance"), "localUplink",
@@ -201,7 +201,12 @@ static json_t *mesh_rows(json_t *meshes)
 			      json_object_get(r, "appliance"), "remoteUplink",
 			      json_object_get(r, "uplinkAddress"), "state",
 			      json_object_get(p, "state"), "networks",
-			      json_object_get(p, "networks")));
+			      json_object_get(p, "networks"), "health",
+			      json_is_true(json_object_get(p, "held")) ? "held"
+			      : json_is_true(json_object_get(p, "draining"))
+				  ? "draining"
+			      : S(p, "health") != NULL ? S(p, "health")
+						       : "-"));
 	}
 	return rows;
 }
@@ -211,14 +216,15 @@ static int show(struct cli *c, const char *what)
 	static const char *const ext_cols[] = {
 	    "id",      "portGroup",   "switch",	  "vlan", "destination",
 	    "gateway", "gatewaySide", "tunnelId", "pair", "state",
-	    "since",   "reason",      NULL};
+	    "since",   "toPair",      "reason",	  NULL};
 	static const char *const appl_cols[] = {
 	    "name",   "switch", "health",   "uplinkAddress=uplink",
 	    "tunnel", "ikeSa",	"networks", "lastSeenSecondsAgo=seen(s)",
 	    NULL};
 	static const char *const mesh_cols[] = {
 	    "mesh",   "pair",	      "switch", "local",    "localUplink",
-	    "remote", "remoteUplink", "state",	"networks", NULL};
+	    "remote", "remoteUplink", "state",	"networks", "health",
+	    NULL};
 	static const char *const pair_cols[] = {
 	    "id", "url", "state", "certificatePin=pin", "since", NULL};
 	static const char *const sw_cols[] = {"name", "portGroups",
@@ -477,6 +483,42 @@ static int unextend(struct cli *c, int argc, char **argv)
 	return rc;
 }
 
+/* mesh scale SWITCH N: PATCH the mesh that serves SWITCH. */
+static int mesh_scale(struct cli *c, const char *sw, const char *count)
+{
+	json_t *all, *ms, *x, *body, *ans;
+	const char *name = NULL;
+	char path[128], *end;
+	long n = strtol(count, &end, 10);
+	size_t i, j;
+	int rc;
+
+	if (*end != '\0' || n < 1 || n > 16)
+		return fail("mesh scale: '%s' is not a pair count (1..16)",
+			    count);
+	if (api(c, "GET", "/serviceMeshes", NULL, &all) != 0)
+		return 1;
+	json_array_foreach(all, i, ms) json_array_foreach(
+	    json_object_get(ms, "switches"), j,
+	    x) if (name == NULL && strcmp(S(x, "switch"), sw) == 0) name =
+	    S(ms, "name");
+	if (name == NULL) {
+		json_decref(all);
+		return fail("mesh scale: no service mesh led here serves "
+			    "switch '%s'",
+			    sw);
+	}
+	snprintf(path, sizeof(path), "/serviceMeshes/%s", name);
+	json_decref(all);
+	body = json_pack("{s:[{s:s,s:i}]}", "switches", "switch", sw,
+			 "appliancePairs", (int)n);
+	rc = api(c, "PATCH", path, body, &ans);
+	json_decref(body);
+	if (rc != 0)
+		return 1;
+	return print_answer(c, ans);
+}
+
 static int mesh(struct cli *c, int argc, char **argv)
 {
 	json_t *body, *sws, *ans;
@@ -490,10 +532,23 @@ static int mesh(struct cli *c, int argc, char **argv)
 		printf("%s: deleted\n", argv[1]);
 		return 0;
 	}
+	if (argc == 3 && strcmp(argv[0], "scale") == 0)
+		return mesh_scale(c, argv[1], argv[2]);
+	if (argc == 2 && strcmp(argv[0], "rebalance") == 0) {
+		snprintf(path, sizeof(path), "/serviceMeshes/%s", argv[1]);
+		body = json_pack("{s:b}", "rebalance", 1);
+		if (api(c, "PATCH", path, body, &ans) != 0) {
+			json_decref(body);
+			return 1;
+		}
+		json_decref(body);
+		return print_answer(c, ans);
+	}
 	if (argc < 5 || strcmp(argv[0], "create") != 0)
 		return fail("%s", "mesh create NAME LOCAL_CP REMOTE_CP "
 				  "SWITCH:REMOTE_SWITCH[:PAIRS]... | mesh "
-				  "delete NAME");
+				  "scale SWITCH PAIRS | mesh rebalance NAME | "
+				  "mesh delete NAME");
 	sws = json_array();
 	for (int i = 4; i < argc; i++) {
 		char a[64] = "", b[64] = "";

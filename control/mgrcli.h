@@ -8,6 +8,7 @@
  *     pair URL TOKEN                      pair with the other site
  *     token site|appliance [--ttl S]      a one-time pairing/enrolment token
  *     mesh create NAME LOCAL_CP REMOTE_CP SWITCH:REMOTE_SWITCH[:PAIRS]...
+ *     mesh scale SWITCH PAIRS (scale out or in) | mesh rebalance NAME
  *     mesh delete NAME
  *     extend PORTGROUP [--switch SW] [--dest SW:VLAN]
  *            [--gateway ADDR/LEN --side local|remote] [--mss auto|off|N]

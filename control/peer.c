@@ -46,14 +46,272 @@ static bool is_name(const char *s)
 			 "0123456789_.-") == n;
 }
 
+/* q has no key but a and b (b may be NULL). */
+static bool only_keys(json_t *q, const char *a, const char *b)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(q, k, v)
+	{
+		if (strcmp(k, a) != 0 && (b == NULL || strcmp(k, b) != 0))
+			return false;
+	}
+	return true;
+}
+
+/* Our side of pair id, as the initiator gets it: {id, appliance,
+ * uplinkAddress} of loc. */
+static json_t *our_side(json_int_t id, json_t *loc)
+{
+	return json_pack("{s:I,s:O,s:O}", "id", id, "appliance",
+			 json_object_get(loc, "appliance"), "uplinkAddress",
+			 json_object_get(loc, "uplinkAddress"));
+}
+
+/* This site's side of each of the initiator's new pairs qpairs: an
+ * appliance and an uplink address each, appended to pairs (our view) and
+ * answer ({id, appliance, uplinkAddress}). 0, or -1 with r answered. */
+static int peer_alloc_pairs(struct l2x_mgr *m, json_t *meshes,
+			    const char *cprof, json_t *qpairs, json_t *pairs,
+			    json_t *answer, struct l2x_http_resp *r)
+{
+	json_t *taken = json_array(), *mine = json_array(), *p;
+	char err[512];
+	size_t i;
+	int rc = 0;
+
+	json_array_foreach(qpairs, i, p)
+	{
+		json_t *rem = json_object_get(p, "remote"), *loc;
+
+		if (I(p, "id") <= 0 || !is_name(S(p, "switch")) ||
+		    S(rem, "appliance") == NULL ||
+		    S(rem, "uplinkAddress") == NULL ||
+		    S(p, "innerLocal") == NULL || S(p, "psk") == NULL ||
+		    S(p, "innerRemote") == NULL) {
+			l2x_mgr_error(r, 400, NULL, "malformed pair %zu", i);
+			rc = -1;
+			break;
+		}
+		rc = l2x_mgr_allocate(m, meshes, cprof, S(p, "switch"), 1,
+				      taken, mine, err, sizeof(err));
+		if (rc != 0) {
+			l2x_mgr_error(r, rc == -ENOSPC ? 409 : 422, NULL,
+				      "%s: %s", m->conf.name, err);
+			rc = -1;
+			break;
+		}
+		loc = json_array_get(mine, json_array_size(mine) - 1);
+		json_array_append_new(
+		    pairs,
+		    json_pack("{s:I,s:s,s:s,s:O,s:{s:s,s:s},s:s,s:s,s:s}", "id",
+			      I(p, "id"), "switch", S(p, "switch"),
+			      "remoteSwitch",
+			      S(p, "remoteSwitch") ? S(p, "remoteSwitch") : "",
+			      "local", loc, "remote", "appliance",
+			      S(rem, "appliance"), "uplinkAddress",
+			      S(rem, "uplinkAddress"), "innerLocal",
+			      S(p, "innerLocal"), "innerRemote",
+			      S(p, "innerRemote"), "psk", S(p, "psk")));
+		json_array_append_new(answer, our_side(I(p, "id"), loc));
+	}
+	json_decref(taken);
+	json_decref(mine);
+	return rc;
+}
+
+/* POST /peer/serviceMeshes/{name}/pairs {"pairs": [...]}: the initiator
+ * scaled out; allocate our side of the new pairs and add them. */
+static void peer_pairs_add(struct l2x_mgr *m, const char *name, json_t *q,
+			   struct l2x_http_resp *r)
+{
+	json_t *meshes, *ms, *pairs = json_array(), *answer = json_array(), *p;
+	uint64_t rev = 0;
+	size_t i;
+	int rc;
+
+	pthread_mutex_lock(&m->mesh_lock);
+	ms = l2x_mgr_load(m, "serviceMesh", name, &rev);
+	if (ms == NULL || !only_keys(q, "pairs", NULL) ||
+	    !json_is_array(json_object_get(q, "pairs"))) {
+		l2x_mgr_error(r, ms == NULL ? 404 : 400, NULL,
+			      ms == NULL ? "no service mesh '%s'"
+					 : "malformed pairs of '%s'",
+			      name);
+		goto out;
+	}
+	meshes = l2x_mgr_load_all(m, "serviceMesh");
+	/* A retry: the pairs we have already are answered as they are. */
+	json_array_foreach(json_object_get(q, "pairs"), i, p)
+	{
+		json_t *have = NULL, *x;
+		size_t j;
+
+		json_array_foreach(json_object_get(ms, "pairs"), j,
+				   x) if (I(x, "id") == I(p, "id")) have = x;
+		if (have != NULL)
+			json_array_append_new(
+			    answer, our_side(I(p, "id"),
+					     json_object_get(have, "local")));
+	}
+	if (json_array_size(answer) ==
+	    json_array_size(json_object_get(q, "pairs"))) {
+		json_decref(meshes);
+		l2x_mgr_reply(r, 201, json_pack("{s:O}", "pairs", answer));
+		goto out;
+	}
+	json_array_clear(answer);
+	rc = peer_alloc_pairs(m, meshes, S(ms, "localComputeProfile"),
+			      json_object_get(q, "pairs"), pairs, answer, r);
+	json_decref(meshes);
+	if (rc != 0)
+		goto out;
+	json_array_extend(json_object_get(ms, "pairs"), pairs);
+	rc = l2x_mgr_save(m, "serviceMesh", name, ms, rev);
+	if (rc != 0) {
+		l2x_mgr_store_error(r, rc, "the service mesh");
+		goto out;
+	}
+	l2x_mgr_event(m, "serviceMesh", name,
+		      "scaled out by the paired site: %zu new pairs",
+		      json_array_size(pairs));
+	l2x_mgr_reply(r, 201, json_pack("{s:O}", "pairs", answer));
+out:
+	pthread_mutex_unlock(&m->mesh_lock);
+	json_decref(ms);
+	json_decref(pairs);
+	json_decref(answer);
+}
+
+/* DELETE /peer/serviceMeshes/{name}/pairs/{id}: the initiator scaled in
+ * and the pair carries nothing any more. */
+static void peer_pair_delete(struct l2x_mgr *m, const char *name, json_int_t id,
+			     struct l2x_http_resp *r)
+{
+	json_t *ms, *pairs, *p, *exts, *e;
+	uint64_t rev = 0;
+	size_t i;
+	bool busy = false;
+
+	pthread_mutex_lock(&m->mesh_lock);
+	ms = l2x_mgr_load(m, "serviceMesh", name, &rev);
+	if (ms == NULL) {
+		l2x_mgr_error(r, 404, NULL, "no service mesh '%s'", name);
+		goto out;
+	}
+	exts = l2x_mgr_load_all(m, "networkExtension");
+	json_array_foreach(exts, i, e) busy |= I(e, "pair") == id;
+	json_decref(exts);
+	if (busy) {
+		l2x_mgr_error(r, 409, NULL,
+			      "pair %lld carries extensions at %s",
+			      (long long)id, m->conf.name);
+		goto out;
+	}
+	pairs = json_object_get(ms, "pairs");
+	json_array_foreach(pairs, i, p) if (I(p, "id") == id) break;
+	if (i == json_array_size(pairs)) {
+		l2x_mgr_reply(r, 204, NULL); /* gone already: a retry */
+		goto out;
+	}
+	json_array_remove(pairs, i);
+	if (l2x_mgr_save(m, "serviceMesh", name, ms, rev) != 0) {
+		l2x_mgr_store_error(r, -ESTALE, "the service mesh");
+		goto out;
+	}
+	l2x_mgr_event(m, "serviceMesh", name,
+		      "pair %lld removed by the paired site (scale-in)",
+		      (long long)id);
+	l2x_mgr_reply(r, 204, NULL);
+out:
+	pthread_mutex_unlock(&m->mesh_lock);
+	json_decref(ms);
+}
+
+/* PUT /peer/networkExtensions/{id} {"state": "moving"} or {"state":
+ * "extending", "pair": N}: the initiator moves the extension to another
+ * pair; "moving" takes it off the old pair here, "extending" puts it on
+ * pair N (of its mesh, on its switch). */
+static void peer_ext_move(struct l2x_mgr *m, const char *id, json_t *q,
+			  struct l2x_http_resp *r)
+{
+	const char *state = S(q, "state");
+	json_t *e, *mesh = NULL, *p, *pair = NULL;
+	json_int_t to = I(q, "pair");
+	size_t i;
+	int rc;
+
+	if (!only_keys(q, "state", "pair") || state == NULL ||
+	    (strcmp(state, "moving") != 0 &&
+	     (strcmp(state, "extending") != 0 || to <= 0))) {
+		l2x_mgr_error(r, 400, NULL, "malformed move");
+		return;
+	}
+	e = l2x_mgr_load(m, "networkExtension", id, NULL);
+	if (e == NULL) {
+		l2x_mgr_error(r, 404, NULL, "no network extension '%s'", id);
+		return;
+	}
+	if (strcmp(S(e, "state"), "unextending") == 0) {
+		l2x_mgr_error(r, 409, NULL, "'%s' is being unextended", id);
+		goto out;
+	}
+	if (strcmp(state, "moving") == 0) {
+		if (strcmp(S(e, "state"), "moving") != 0) {
+			l2x_mgr_set_state(e, "moving", "");
+			rc = l2x_mgr_save(m, "networkExtension", id, e, 0);
+			if (rc != 0) {
+				l2x_mgr_store_error(r, rc, "the extension");
+				goto out;
+			}
+			l2x_mgr_event(m, "networkExtension", id,
+				      "moving off pair %lld for the paired "
+				      "site",
+				      (long long)I(e, "pair"));
+		}
+		l2x_mgr_reply(r, 204, NULL);
+		goto out;
+	}
+	if (I(e, "pair") == to && strcmp(S(e, "state"), "moving") != 0) {
+		l2x_mgr_reply(r, 204, NULL); /* a retry */
+		goto out;
+	}
+	mesh = l2x_mgr_load(m, "serviceMesh", S(e, "mesh"), NULL);
+	json_array_foreach(json_object_get(mesh, "pairs"), i,
+			   p) if (I(p, "id") == to) pair = p;
+	if (pair == NULL || strcmp(S(pair, "switch"), S(e, "switch")) != 0) {
+		l2x_mgr_error(
+		    r, 409, NULL, "%s has no pair %lld on switch %s in mesh %s",
+		    m->conf.name, (long long)to, S(e, "switch"), S(e, "mesh"));
+		goto out;
+	}
+	json_object_set_new(e, "pair", json_integer(to));
+	json_object_set_new(e, "startedAt",
+			    json_integer((json_int_t)time(NULL)));
+	l2x_mgr_set_state(e, "extending", "");
+	rc = l2x_mgr_save(m, "networkExtension", id, e, 0);
+	if (rc != 0) {
+		l2x_mgr_store_error(r, rc, "the extension");
+		goto out;
+	}
+	l2x_mgr_event(m, "networkExtension", id,
+		      "extending on pair %lld for the paired site (moved)",
+		      (long long)to);
+	l2x_mgr_reply(r, 204, NULL);
+out:
+	json_decref(mesh);
+	json_decref(e);
+}
+
 /* POST /peer/serviceMeshes: allocate this site's side of each pair. */
 static void peer_mesh_create(struct l2x_mgr *m, json_t *q,
 			     struct l2x_http_resp *r)
 {
-	json_t *meshes = NULL, *taken = json_array(), *mine = json_array();
-	json_t *pairs = json_array(), *answer = json_array(), *p, *doc;
+	json_t *meshes = NULL, *pairs = json_array(), *answer = json_array();
+	json_t *p, *doc;
 	const char *name = S(q, "name"), *cprof = S(q, "localComputeProfile");
-	char err[512], now[32];
+	char now[32];
 	size_t i;
 	int rc;
 
@@ -81,44 +339,9 @@ static void peer_mesh_create(struct l2x_mgr *m, json_t *q,
 			goto out;
 		}
 	}
-	json_array_foreach(json_object_get(q, "pairs"), i, p)
-	{
-		json_t *rem = json_object_get(p, "remote"), *loc;
-
-		if (I(p, "id") <= 0 || !is_name(S(p, "switch")) ||
-		    S(rem, "appliance") == NULL ||
-		    S(rem, "uplinkAddress") == NULL ||
-		    S(p, "innerLocal") == NULL || S(p, "psk") == NULL ||
-		    S(p, "innerRemote") == NULL) {
-			l2x_mgr_error(r, 400, NULL, "malformed pair %zu", i);
-			goto out;
-		}
-		rc = l2x_mgr_allocate(m, meshes, cprof, S(p, "switch"), 1,
-				      taken, mine, err, sizeof(err));
-		if (rc != 0) {
-			l2x_mgr_error(r, rc == -ENOSPC ? 409 : 422, NULL,
-				      "%s: %s", m->conf.name, err);
-			goto out;
-		}
-		loc = json_array_get(mine, json_array_size(mine) - 1);
-		json_array_append_new(
-		    pairs,
-		    json_pack("{s:I,s:s,s:s,s:O,s:{s:s,s:s},s:s,s:s,s:s}", "id",
-			      I(p, "id"), "switch", S(p, "switch"),
-			      "remoteSwitch",
-			      S(p, "remoteSwitch") ? S(p, "remoteSwitch") : "",
-			      "local", loc, "remote", "appliance",
-			      S(rem, "appliance"), "uplinkAddress",
-			      S(rem, "uplinkAddress"), "innerLocal",
-			      S(p, "innerLocal"), "innerRemote",
-			      S(p, "innerRemote"), "psk", S(p, "psk")));
-		json_array_append_new(
-		    answer,
-		    json_pack("{s:I,s:O,s:O}", "id", I(p, "id"), "appliance",
-			      json_object_get(loc, "appliance"),
-			      "uplinkAddress",
-			      json_object_get(loc, "uplinkAddress")));
-	}
+	if (peer_alloc_pairs(m, meshes, cprof, json_object_get(q, "pairs"),
+			     pairs, answer, r) != 0)
+		goto out;
 	l2x_mgr_now(now);
 	doc = json_pack("{s:s,s:s,s:s,s:s,s:s,s:[],s:O,s:s,s:s}", "id", name,
 			"name", name, "role", "responder",
@@ -137,8 +360,6 @@ static void peer_mesh_create(struct l2x_mgr *m, json_t *q,
 	l2x_mgr_reply(r, 201, json_pack("{s:O}", "pairs", answer));
 out:
 	json_decref(meshes);
-	json_decref(taken);
-	json_decref(mine);
 	json_decref(pairs);
 	json_decref(answer);
 }
@@ -318,6 +539,23 @@ static json_t *peer_status(struct l2x_mgr *m)
 			 "extensions", held);
 }
 
+/* "/peer/serviceMeshes/NAME/REST": NAME into name, REST returned (NULL
+ * if path is not of that shape or NAME is not a name). */
+static const char *mesh_sub(const char *path, char name[L2X_AGENT_NAME_LEN])
+{
+	const char *ms = "/peer/serviceMeshes/", *p, *slash;
+
+	if (strncmp(path, ms, strlen(ms)) != 0)
+		return NULL;
+	p = path + strlen(ms);
+	slash = strchr(p, '/');
+	if (slash == NULL || (size_t)(slash - p) >= L2X_AGENT_NAME_LEN)
+		return NULL;
+	memcpy(name, p, (size_t)(slash - p));
+	name[slash - p] = '\0';
+	return is_name(name) ? slash : NULL;
+}
+
 void l2x_mgr_peer(struct l2x_mgr *m, const struct l2x_http_req *req,
 		  const char *path, struct l2x_http_resp *r)
 {
@@ -335,20 +573,46 @@ void l2x_mgr_peer(struct l2x_mgr *m, const struct l2x_http_req *req,
 			l2x_mgr_reply(r, 200, peer_status(m));
 		return;
 	}
-	if (strcmp(req->method, "POST") == 0) {
+	if (strcmp(req->method, "POST") == 0 ||
+	    strcmp(req->method, "PUT") == 0) {
+		bool put = strcmp(req->method, "PUT") == 0;
+		char name[L2X_AGENT_NAME_LEN];
+		const char *sub;
+
 		q = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES,
 			       NULL);
 		if (!json_is_object(q)) {
 			l2x_mgr_error(r, 400, NULL, "malformed JSON");
-		} else if (strcmp(path, ms) == 0) {
+		} else if (!put && strcmp(path, ms) == 0) {
 			peer_mesh_create(m, q, r);
-		} else if (strcmp(path, ne) == 0) {
+		} else if (!put && strcmp(path, ne) == 0) {
 			peer_ext_create(m, q, r);
+		} else if (!put && (sub = mesh_sub(path, name)) != NULL &&
+			   strcmp(sub, "/pairs") == 0) {
+			peer_pairs_add(m, name, q, r);
+		} else if (put && strncmp(path, ne, strlen(ne)) == 0 &&
+			   path[strlen(ne)] == '/' &&
+			   strlen(path + strlen(ne) + 1) <= 64) {
+			peer_ext_move(m, path + strlen(ne) + 1, q, r);
 		} else {
 			l2x_mgr_error(r, 404, NULL, "no such path");
 		}
 		json_decref(q);
 		return;
+	}
+	if (strcmp(req->method, "DELETE") == 0) {
+		char name[L2X_AGENT_NAME_LEN], *end;
+		const char *sub = mesh_sub(path, name);
+		long long pid;
+
+		if (sub != NULL && strncmp(sub, "/pairs/", 7) == 0) {
+			pid = strtoll(sub + 7, &end, 10);
+			if (*end != '\0' || pid <= 0)
+				l2x_mgr_error(r, 404, NULL, "no such path");
+			else
+				peer_pair_delete(m, name, (json_int_t)pid, r);
+			return;
+		}
 	}
 	if (strcmp(req->method, "DELETE") == 0 &&
 	    strncmp(path, ms, strlen(ms)) == 0 && path[strlen(ms)] == '/') {
@@ -468,6 +732,12 @@ static void reconcile_one(struct l2x_mgr *m, json_t *e, json_t *remote,
 		l2x_mgr_event(m, "networkExtension", id,
 			      "rolled back: the manager stopped while "
 			      "creating it");
+	} else if (strcmp(state, "moving") == 0) {
+		l2x_mgr_move_step(m, e, held, rx, remote_fresh);
+	} else if (strcmp(state, "extending") == 0 &&
+		   json_object_get(e, "movedFrom") != NULL &&
+		   !json_is_true(json_object_get(e, "remoteAck"))) {
+		l2x_mgr_move_step(m, e, held, rx, remote_fresh);
 	} else if (strcmp(state, "extending") == 0) {
 		bool rheld =
 		    !initiator ||
@@ -481,6 +751,7 @@ static void reconcile_one(struct l2x_mgr *m, json_t *e, json_t *remote,
 
 			l2x_mgr_set_state(e, "extended", "");
 			json_object_del(e, "startedAt");
+			l2x_mgr_move_done(m, e);
 			l2x_mgr_save(m, "networkExtension", id, e, 0);
 			l2x_mgr_event(m, "networkExtension", id,
 				      "extended in %llds", took);
@@ -561,6 +832,7 @@ void l2x_mgr_reconcile(struct l2x_mgr *m)
 		pthread_mutex_unlock(lk);
 	}
 	json_decref(exts);
+	l2x_mgr_scale_reconcile(m, remote, fresh);
 	json_decref(remote);
 }
 

@@ -81,6 +81,7 @@ static void usage(FILE *f)
 		"       %s --manager URL [--pin PIN] [--token-file FILE] [-j] "
 		"COMMAND\n"
 		"  pair URL TOKEN | token site|appliance [--ttl S]\n"
+		"  mesh scale SWITCH PAIRS | mesh rebalance NAME\n"
 		"  mesh create NAME LOCAL_CP REMOTE_CP "
 		"SWITCH:REMOTE_SWITCH[:PAIRS]... | mesh delete NAME\n"
 		"  extend PORTGROUP [--switch SW] [--dest SW:VLAN] "

@@ -82,7 +82,7 @@ same_sas() { # SITE
 		dp_out=$(sas "$x" | awk '$1 == "out" { print $2 }')
 		in=$(rows "$x" | awk '$1 == "child" && $2 == "INSTALLED" { print $6 }')
 		out=$(rows "$x" | awk '$1 == "child" && $2 == "INSTALLED" { print $7 }')
-		if rows "$x" | grep -q '^ike ESTABLISHED none ' &&
+		if rows "$x" | grep '^ike ESTABLISHED none ' >/dev/null &&
 			[ -n "$in" ] && [ "$out" = "$dp_out" ] &&
 			sas "$x" | grep -q "^in $in "; then
 			rows "$x"
@@ -116,11 +116,15 @@ print(len(t["rows"]), "rows")
 EOF
 }
 
+# (grep -q on a pipe would quit at the first match and break the
+# writer's pipe: a failure under pipefail. The rows go in a variable.)
 child_details() { # SITE ROLE: the algorithm, the role, a scheduled rekey
-	rows "$1" | grep -q "^ike ESTABLISHED none $2 " &&
-		rows "$1" | awk -v alg=AES_GCM_16_256 '
+	local r
+	r=$(rows "$1") || return 1
+	grep -q "^ike ESTABLISHED none $2 " <<<"$r" &&
+		awk -v alg=AES_GCM_16_256 '
 			$1 == "child" && $2 == "INSTALLED" && $5 == alg &&
-			$9 > 0 { ok = 1 } END { exit !ok }'
+			$9 > 0 { ok = 1 } END { exit !ok }' <<<"$r"
 }
 
 mirrored() { # A's inbound child SPI is B's outbound, and the IKE SPIs cross

@@ -315,6 +315,33 @@ static int f_dataplane(struct ld *l, const char *k, yaml_node_t *v,
 			c->dp.strongswan_conf);
 }
 
+/* One URL or a list of 1..L2X_AGENT_MANAGERS_MAX into c->managers. */
+static int get_urls(struct ld *l, yaml_node_t *v, const char *field,
+		    struct l2x_agentconf *c)
+{
+	c->n_managers = 0;
+	if (v->type == YAML_SCALAR_NODE) {
+		c->n_managers = 1;
+		return get_url(l, v, field, c->managers[0]);
+	}
+	if (v->type != YAML_SEQUENCE_NODE)
+		return fail(l, v, field, "must be a URL or a list of URLs");
+	for (yaml_node_item_t *it = v->data.sequence.items.start;
+	     it < v->data.sequence.items.top; it++) {
+		yaml_node_t *e = yaml_document_get_node(&l->doc, *it);
+
+		if (c->n_managers == L2X_AGENT_MANAGERS_MAX)
+			return fail(l, e, field, "at most %d managers",
+				    L2X_AGENT_MANAGERS_MAX);
+		if (get_url(l, e, field, c->managers[c->n_managers]) != 0)
+			return -EINVAL;
+		c->n_managers++;
+	}
+	if (c->n_managers == 0)
+		return fail(l, v, field, "at least one URL");
+	return 0;
+}
+
 static int f_top(struct ld *l, const char *k, yaml_node_t *v,
 		 struct l2x_agentconf *c)
 {
@@ -350,8 +377,12 @@ static int f_top(struct ld *l, const char *k, yaml_node_t *v,
 	if (strcmp(k, "extend_timeout") == 0)
 		return get_uint(l, v, "extend_timeout", 5, 3600,
 				&c->extend_timeout);
-	if (strcmp(k, "manager") == 0)
-		return get_url(l, v, "manager", c->manager);
+	if (strcmp(k, "manager") == 0 || strcmp(k, "site_managers") == 0)
+		return get_urls(l, v, k, c);
+	if (strcmp(k, "manager_id") == 0)
+		return get_name(l, v, "manager_id", c->manager_id);
+	if (strcmp(k, "election_ttl") == 0)
+		return get_uint(l, v, "election_ttl", 2, 60, &c->election_ttl);
 	if (strcmp(k, "switch") == 0)
 		return get_name(l, v, "switch", c->sw);
 	if (strcmp(k, "enroll_token_file") == 0)
@@ -363,8 +394,9 @@ static int f_top(struct ld *l, const char *k, yaml_node_t *v,
 /* Role-dependent requirements, after the walk. */
 static int check(struct ld *l, yaml_node_t *root, struct l2x_agentconf *c)
 {
-	static const char *const mgr_only[] = {"listen", "url", "store",
-					       "threads", "extend_timeout"};
+	static const char *const mgr_only[] = {
+	    "listen",	      "url",	    "store",	    "threads",
+	    "extend_timeout", "manager_id", "election_ttl", "site_managers"};
 	static const char *const appl_only[] = {
 	    "manager", "switch", "enroll_token_file", "dataplane"};
 	const char *const *other;
@@ -377,7 +409,7 @@ static int check(struct ld *l, yaml_node_t *root, struct l2x_agentconf *c)
 	if (c->state_dir[0] == '\0')
 		return fail(l, root, "state_dir", "required");
 	other = c->role == L2X_AGENT_MANAGER ? appl_only : mgr_only;
-	n_other = c->role == L2X_AGENT_MANAGER ? 4 : 5;
+	n_other = c->role == L2X_AGENT_MANAGER ? 4 : 8;
 	for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
 	     p < root->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = yaml_document_get_node(&l->doc, p->key);
@@ -401,10 +433,19 @@ static int check(struct ld *l, yaml_node_t *root, struct l2x_agentconf *c)
 		if (c->store[0] == '\0')
 			snprintf(c->store, sizeof(c->store),
 				 "sqlite:%s/agent.db", c->state_dir);
+		if (c->manager_id[0] == '\0')
+			snprintf(c->manager_id, sizeof(c->manager_id), "%s",
+				 c->name);
+		if (c->n_managers == 0) {
+			snprintf(c->managers[0], sizeof(c->managers[0]), "%s",
+				 c->url);
+			c->n_managers = 1;
+		}
 		return 0;
 	}
-	if (c->manager[0] == '\0')
+	if (c->n_managers == 0)
 		return fail(l, root, "manager", "required");
+	snprintf(c->manager, sizeof(c->manager), "%s", c->managers[0]);
 	if (c->sw[0] == '\0')
 		return fail(l, root, "switch", "required");
 	if (c->dp.binary[0] == '\0')
@@ -429,10 +470,10 @@ int l2x_agentconf_load(const char *file, struct l2x_agentconf *c, char *err,
 		       size_t errlen)
 {
 	static const char *const top_keys[] = {
-	    "role",    "name",	 "state_dir",	      "listen",
-	    "url",     "store",	 "threads",	      "extend_timeout",
-	    "manager", "switch", "enroll_token_file", "dataplane",
-	    NULL};
+	    "role",	  "name",	  "state_dir",	       "listen",
+	    "url",	  "store",	  "threads",	       "extend_timeout",
+	    "manager",	  "switch",	  "enroll_token_file", "dataplane",
+	    "manager_id", "election_ttl", "site_managers",     NULL};
 	struct ld l = {.file = file, .err = err, .errlen = errlen};
 	yaml_parser_t parser;
 	yaml_node_t *root;
@@ -443,6 +484,7 @@ int l2x_agentconf_load(const char *file, struct l2x_agentconf *c, char *err,
 	snprintf(c->file, sizeof(c->file), "%s", file);
 	c->threads = 4;
 	c->extend_timeout = 60;
+	c->election_ttl = 5;
 	c->dp.workers[0] = 1;
 	c->dp.n_workers = 1;
 	c->dp.memory_mb = 256;

@@ -25,8 +25,19 @@
  *     threads: 1..64                                   4 HTTPS threads
  *     extend_timeout: 5..3600 s                        60: an extension
  *                                   not extended by then is failed
+ *     manager_id: NAME                                 name: this manager
+ *                                   among the site's (unique when several
+ *                                   share an etcd store)
+ *     election_ttl: 2..60 s                            5: the leader's
+ *                                   lease; another leads within TTL + 2 s
+ *     site_managers: [https://HOST:PORT, ...]          [url]: every
+ *                                   manager of this site (1..4), told to
+ *                                   the paired site so it follows the
+ *                                   leader
  *   appliance role:
- *     manager: https://HOST:PORT                       (R) its manager
+ *     manager: https://HOST:PORT | [URL, ...]          (R) its manager, or
+ *                                   the site's managers (1..4): it talks
+ *                                   to the one that leads
  *     switch:  NAME                                    (R) the distributed
  *                                   switch its LAN trunk is on
  *     enroll_token_file: FILE                          needed until enrolled
@@ -56,6 +67,8 @@
 #define L2X_AGENT_URL_LEN 256
 #define L2X_AGENT_DEV_LEN 256
 #define L2X_AGENT_WORKERS_MAX 16
+/* Managers of one site (several share an etcd store). */
+#define L2X_AGENT_MANAGERS_MAX 4
 
 enum l2x_agent_role {
 	L2X_AGENT_MANAGER = 1,
@@ -74,8 +87,13 @@ struct l2x_agentconf {
 	char store[L2X_AGENT_PATH_LEN + 32];
 	unsigned threads;
 	unsigned extend_timeout;
+	char manager_id[L2X_AGENT_NAME_LEN];
+	unsigned election_ttl;
+	/* manager: this site's managers; appliance: its managers */
+	char managers[L2X_AGENT_MANAGERS_MAX][L2X_AGENT_URL_LEN];
+	unsigned n_managers;
 	/* appliance */
-	char manager[L2X_AGENT_URL_LEN];
+	char manager[L2X_AGENT_URL_LEN]; /* managers[0] */
 	char sw[L2X_AGENT_NAME_LEN];
 	char enroll_token_file[L2X_AGENT_PATH_LEN];
 	struct {

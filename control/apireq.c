@@ -1256,9 +1256,9 @@ static const struct field e_pair_id = {
 
 #define S struct l2x_apireq_mesh_patch
 static const struct field f_mesh_patch[] = {
-    ARRAY("switches", S, switches, 0, 1, L2X_APIREQ_SWITCHES_MAX, e_mesh_scale),
+    ARRAY("switches", S, switches, 0, 0, L2X_APIREQ_SWITCHES_MAX, e_mesh_scale),
     {"rebalance", T_BOOL, 0, AT(S, rebalance)},
-    ARRAY("clearHeld", S, clear_held, 0, 1, L2X_APIREQ_SWITCHES_MAX, e_pair_id),
+    ARRAY("clearHeld", S, clear_held, 0, 0, L2X_APIREQ_SWITCHES_MAX, e_pair_id),
 };
 
 static int check_mesh_patch(struct ctx *c, const void *obj)
@@ -1518,8 +1518,11 @@ static json_t *build_array(const struct field *f, const char *base)
 		memcpy(&arr, base + f->off, sizeof(arr));
 	for (uint32_t i = 0; a != NULL && i < n; i++) {
 		const char *p = arr + (size_t)i * e->size;
-		json_t *v = e->type == T_OBJ ? build_obj(e->obj, p)
-					     : jstr(p, e->size, false);
+		json_t *v =
+		    e->type == T_OBJ ? build_obj(e->obj, p)
+		    : e->type == T_INT
+			? json_integer((json_int_t)load_uint(p, e->size))
+			: jstr(p, e->size, false);
 
 		if (json_array_append_new(a, v) != 0) {
 			json_decref(a);

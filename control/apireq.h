@@ -268,7 +268,7 @@ struct l2x_apireq_mesh_scale {
 /* PATCH /serviceMeshes/{name} {"switches", "rebalance", "clearHeld"}:
  * scale out or in (then rebalance those switches), rebalance every
  * switch of the mesh now, release pairs held out after repeated
- * failures. At least one of them. */
+ * failures. At least one of them (an empty list is none). */
 struct l2x_apireq_mesh_patch {
 	struct l2x_apireq_mesh_scale switches[L2X_APIREQ_SWITCHES_MAX];
 	uint32_t n_switches;			      /* 0..64 */

@@ -45,7 +45,17 @@ struct agent {
 	char pin_file[L2X_AGENT_PATH_LEN + 16];
 	char last_err[512];
 	char last_desired_hash[65];
+	unsigned cur; /* the manager of conf->managers[] talked to */
 };
+
+/* That manager did not answer, or does not lead (503): try the next of
+ * the site's managers on the next call. They share one TLS identity (one
+ * pin), so any of them is the manager this appliance enrolled with. */
+static void next_manager(struct agent *a)
+{
+	if (a->conf->n_managers > 1)
+		a->cur = (a->cur + 1) % a->conf->n_managers;
+}
 
 /* Say an error once, not every 500 ms. */
 static void say(struct agent *a, const char *msg)
@@ -69,8 +79,14 @@ static int call(struct agent *a, const char *pin, const char *method,
 	};
 	char url[L2X_AGENT_URL_LEN + 64];
 
-	snprintf(url, sizeof(url), "%s/api/v1%s", a->conf->manager, path);
-	return l2x_https_call(&c, method, url, body, status, resp, err, errlen);
+	int rc;
+
+	snprintf(url, sizeof(url), "%s/api/v1%s", a->conf->managers[a->cur],
+		 path);
+	rc = l2x_https_call(&c, method, url, body, status, resp, err, errlen);
+	if (rc != 0 || *status == 503)
+		next_manager(a);
+	return rc;
 }
 
 static int read_token(const char *file, char *tok, size_t cap, char *err,
@@ -192,7 +208,7 @@ static int enrol(struct agent *a, char *err, size_t errlen)
 		snprintf(a->pin, sizeof(a->pin), "%s", pin);
 		fprintf(stderr,
 			"l2x-agent[%s]: enrolled with %s (site %s, pin %s)\n",
-			a->conf->name, a->conf->manager,
+			a->conf->name, a->conf->managers[a->cur],
 			json_string_value(json_object_get(ans, "site")), pin);
 	}
 out:

@@ -57,6 +57,11 @@ void l2x_mgr_store_error(struct l2x_http_resp *r, int rc, const char *what)
 		l2x_mgr_error(r, 409, NULL,
 			      "%s changed meanwhile; read it and try again",
 			      what);
+	else if (rc == -EPERM) /* fenced: another manager leads now */
+		l2x_mgr_error(r, 503, NULL,
+			      "%s: this manager no longer leads its site; "
+			      "retry with the leader",
+			      what);
 	else
 		l2x_mgr_error(r, 500, NULL, "store: %s: %s", what,
 			      strerror(-rc));
@@ -111,12 +116,18 @@ int l2x_mgr_save(struct l2x_mgr *m, const char *kind, const char *id,
 	rc = l2x_store_put1(m->store, kind, id, text, expect_rev, NULL);
 	sodium_memzero(text, strlen(text)); /* may hold a pair's PSK */
 	free(text);
+	if (rc == -EPERM)
+		l2x_mgr_fenced(m);
 	return rc;
 }
 
 int l2x_mgr_delete(struct l2x_mgr *m, const char *kind, const char *id)
 {
-	return l2x_store_del1(m->store, kind, id, 0, NULL);
+	int rc = l2x_store_del1(m->store, kind, id, 0, NULL);
+
+	if (rc == -EPERM)
+		l2x_mgr_fenced(m);
+	return rc;
 }
 
 void l2x_mgr_now(char out[32])
@@ -544,6 +555,14 @@ void l2x_mgr_handle(void *arg, const struct l2x_http_req *req,
 		return;
 	}
 	path += 7; /* keeps the slash */
+	/* A manager that does not lead answers reads of the bearer API from
+	 * the shared store; everything else is the leader's (leader.c). */
+	if (!l2x_mgr_leads(m) && (strcmp(req->method, "GET") != 0 ||
+				  strncmp(path, "/peer/", 6) == 0 ||
+				  strncmp(path, "/appliance/", 11) == 0)) {
+		l2x_mgr_not_leader(m, r);
+		return;
+	}
 	/* Agent-to-agent: a token or a pinned client certificate. */
 	if (strcmp(path, "/peer/pair") == 0) {
 		l2x_mgr_peer_pair(m, req, r);
@@ -645,6 +664,9 @@ int l2x_mgr_run(const struct l2x_agentconf *conf, volatile sig_atomic_t *stop,
 	rc = l2x_tlsid_load_or_create(tlsdir, conf->name, &m->id, err, errlen);
 	if (rc != 0)
 		goto err_store;
+	rc = l2x_mgr_site_id(m, tlsdir, err, errlen);
+	if (rc != 0)
+		goto err_id;
 	rc =
 	    l2x_apitoken_cache_create(L2X_APITOKEN_CACHE_ENTRIES, &m->tokcache);
 	if (rc != 0) {
@@ -659,19 +681,31 @@ int l2x_mgr_run(const struct l2x_agentconf *conf, volatile sig_atomic_t *stop,
 	prm.threads = conf->threads;
 	prm.handler = l2x_mgr_handle;
 	prm.arg = m;
+	rc = l2x_mgr_leader_start(m);
+	if (rc != 0) {
+		snprintf(err, errlen, "elector: %s", strerror(-rc));
+		goto err_cache;
+	}
 	/* Reconcile first: what a killed manager left half-done is finished
 	 * or rolled back before anyone can call. */
-	l2x_mgr_reconcile(m);
+	if (l2x_mgr_leads(m))
+		l2x_mgr_reconcile(m);
 	rc = l2x_https_start(&prm, &m->srv, err, errlen);
-	if (rc != 0)
+	if (rc != 0) {
+		m->stopping = true;
+		l2x_mgr_leader_stop(m);
 		goto err_cache;
-	l2x_mgr_event(m, "manager", conf->name, "listening on %s (pin %s)",
-		      conf->url, m->id.pin);
+	}
+	l2x_mgr_event(m, "manager", conf->name,
+		      "manager %s listening on %s (pin %s)%s", conf->manager_id,
+		      conf->url, m->id.pin,
+		      l2x_mgr_leads(m) ? ", leading" : ", following");
 	l2x_mgr_reconcile_start(m);
 	while (!*stop)
 		usleep(100 * 1000);
 	m->stopping = true;
 	pthread_join(m->reconciler, NULL);
+	l2x_mgr_leader_stop(m);
 	l2x_https_stop(m->srv);
 	rc = 0;
 err_cache:

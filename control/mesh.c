@@ -801,6 +801,19 @@ static void ext_create(struct l2x_mgr *m, const struct l2x_http_req *req,
 		}
 	}
 	rc = l2x_place_extension(cand, n, q.switch_name, &k, err, sizeof(err));
+	for (i = 0, j = 0; i < n; i++)
+		j += strcmp(cand[i].sw, q.switch_name) == 0;
+	if (rc != 0 && j > 0 &&
+	    l2x_mgr_mono() - m->lead_since < L2X_MGR_APPL_TIMEOUT_S) {
+		/* Just started or took the lead: the switch has pairs but
+		 * their appliances have not all reported here yet, so
+		 * "unhealthy" may only mean "not heard from yet". */
+		l2x_mgr_error(r, 503, NULL,
+			      "manager %s took the lead of %s moments ago and "
+			      "has not heard from every appliance yet: retry",
+			      m->conf.manager_id, m->conf.name);
+		goto out;
+	}
 	if (rc != 0) {
 		l2x_mgr_error(r, 409, "switch", "%s", err);
 		goto out;

@@ -78,7 +78,8 @@ struct l2x_mgr {
 	pthread_mutex_t lock; /* appl[], remote */
 	struct l2x_mgr_appl_rt appl[L2X_MGR_APPL_MAX];
 	unsigned n_appl;
-	json_t *remote; /* last GET /peer/status answer, or NULL */
+	json_t *remote;	 /* last GET /peer/status answer, or NULL */
+	size_t peer_cur; /* the paired site's manager that answered last */
 	double remote_seen;
 	pthread_mutex_t pair_lock[L2X_MGR_PAIR_LOCKS];
 	pthread_mutex_t ev_lock;
@@ -93,6 +94,13 @@ struct l2x_mgr {
 	unsigned n_pair_rt;
 	pthread_t reconciler;
 	volatile bool stopping;
+	/* leader.c: whether this manager leads its site (atomic), the
+	 * leader's URL as last seen (m->lock), the elector thread. */
+	bool leader;
+	double lead_since; /* monotonic s: observations are fresh after */
+	char leader_url[L2X_AGENT_URL_LEN];
+	pthread_t elector;
+	bool elector_up;
 };
 
 /* ---- entry points (main.c) ---------------------------------------------- */
@@ -241,6 +249,20 @@ void l2x_mgr_move_step(struct l2x_mgr *m, json_t *e, bool held, json_t *rx,
 void l2x_mgr_move_done(struct l2x_mgr *m, json_t *e);
 void l2x_mgr_scale_reconcile(struct l2x_mgr *m, json_t *remote,
 			     bool remote_fresh);
+/* leader.c: the site's leader. start: SQLite leads at once; etcd
+ * campaigns once, then an elector thread renews or campaigns every
+ * election_ttl / 3 (stop joins it, after m->stopping). leads: this
+ * manager leads now. not_leader: answer 503 naming the leader. fenced:
+ * the store refused a write with -EPERM: step down. site_id: with a
+ * shared store, make the site's TLS identity (the first manager's, kept
+ * in the store) this manager's; m->id reloaded. */
+int l2x_mgr_leader_start(struct l2x_mgr *m);
+void l2x_mgr_leader_stop(struct l2x_mgr *m);
+bool l2x_mgr_leads(struct l2x_mgr *m);
+void l2x_mgr_not_leader(struct l2x_mgr *m, struct l2x_http_resp *r);
+void l2x_mgr_fenced(struct l2x_mgr *m);
+int l2x_mgr_site_id(struct l2x_mgr *m, const char *tlsdir, char *err,
+		    size_t errlen);
 /* Finish or roll back what is under way; once at start, then by the
  * reconciler thread every 500 ms. */
 void l2x_mgr_reconcile(struct l2x_mgr *m);

@@ -102,7 +102,7 @@ int l2x_mgr_peer_call(struct l2x_mgr *m, const char *method, const char *path,
 		      size_t errlen)
 {
 	json_t *all = l2x_mgr_load_all(m, "sitePairing");
-	json_t *p = json_array_get(all, 0);
+	json_t *p = json_array_get(all, 0), *x;
 	char url[L2X_AGENT_URL_LEN + 256];
 	int rc;
 
@@ -112,10 +112,46 @@ int l2x_mgr_peer_call(struct l2x_mgr *m, const char *method, const char *path,
 		snprintf(err, errlen, "this site is not paired");
 		return -ENOTCONN;
 	}
-	snprintf(url, sizeof(url), "%s/api/v1%s",
-		 json_string_value(json_object_get(p, "url")), path);
-	rc = call(m, json_string_value(json_object_get(p, "certificatePin")),
-		  method, url, body, status, answer, err, errlen);
+	/* The paired site's managers: the URL it was paired at, then the
+	 * others it says it has (GET /peer/status "managers", kept in
+	 * "urls"). One leads; the others answer 503 (leader.c). Start with
+	 * the one that answered last, move on when one does not answer or
+	 * does not lead. */
+	{
+		json_t *urls = json_array(), *u;
+		size_t n, i, j;
+
+		json_array_append(urls, json_object_get(p, "url"));
+		json_array_foreach(json_object_get(p, "urls"), i, u)
+		{
+			bool dup = false;
+
+			json_array_foreach(urls, j, x) dup |= json_equal(x, u);
+			if (!dup && json_is_string(u))
+				json_array_append(urls, u);
+		}
+		n = json_array_size(urls);
+		rc = -EHOSTUNREACH;
+		for (i = 0; i < n; i++) {
+			size_t k = (m->peer_cur + i) % n;
+
+			json_decref(*answer);
+			*answer = NULL;
+			snprintf(url, sizeof(url), "%s/api/v1%s",
+				 json_string_value(json_array_get(urls, k)),
+				 path);
+			rc = call(m,
+				  json_string_value(
+				      json_object_get(p, "certificatePin")),
+				  method, url, body, status, answer, err,
+				  errlen);
+			if (rc == 0 && *status != 503) {
+				m->peer_cur = k;
+				break;
+			}
+		}
+		json_decref(urls);
+	}
 	json_decref(all);
 	return rc;
 }
@@ -168,6 +204,7 @@ static json_t *pairing_view(struct l2x_mgr *m, json_t *p)
 	pthread_mutex_unlock(&m->lock);
 	json_object_set_new(
 	    v, "state", json_string(age < 5.0 ? "connected" : "disconnected"));
+	json_object_del(v, "urls"); /* the paired site's other managers */
 	return v;
 }
 

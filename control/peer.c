@@ -499,6 +499,7 @@ static json_t *peer_status(struct l2x_mgr *m)
 	json_t *meshes = l2x_mgr_load_all(m, "serviceMesh");
 	json_t *exts = l2x_mgr_load_all(m, "networkExtension");
 	json_t *pairs = json_array(), *held = json_array(), *ms, *p, *e;
+	json_t *mgrs = json_array();
 	size_t i, j;
 
 	json_array_foreach(meshes, i, ms)
@@ -535,8 +536,10 @@ static json_t *peer_status(struct l2x_mgr *m)
 	}
 	json_decref(meshes);
 	json_decref(exts);
-	return json_pack("{s:s,s:o,s:o}", "name", m->conf.name, "pairs", pairs,
-			 "extensions", held);
+	for (unsigned k = 0; k < m->conf.n_managers; k++)
+		json_array_append_new(mgrs, json_string(m->conf.managers[k]));
+	return json_pack("{s:s,s:o,s:o,s:o}", "name", m->conf.name, "pairs",
+			 pairs, "extensions", held, "managers", mgrs);
 }
 
 /* "/peer/serviceMeshes/NAME/REST": NAME into name, REST returned (NULL
@@ -656,6 +659,36 @@ void l2x_mgr_peer(struct l2x_mgr *m, const struct l2x_http_req *req,
 /* ---- the reconciler
  * ------------------------------------------------------------------ */
 
+/* Keep the paired site's manager URLs in the pairing when they change:
+ * https://... strings, at most L2X_AGENT_MANAGERS_MAX, else ignored. */
+static void keep_urls(struct l2x_mgr *m, json_t *pairing, json_t *urls)
+{
+	json_t *u, *p;
+	size_t i;
+
+	if (pairing == NULL || !json_is_array(urls) ||
+	    json_array_size(urls) == 0 ||
+	    json_array_size(urls) > L2X_AGENT_MANAGERS_MAX ||
+	    json_equal(urls, json_object_get(pairing, "urls")))
+		return;
+	json_array_foreach(urls, i, u)
+	{
+		if (!json_is_string(u) ||
+		    json_string_length(u) >= L2X_AGENT_URL_LEN ||
+		    strncmp(json_string_value(u), "https://", 8) != 0 ||
+		    strspn(
+			json_string_value(u) + 8,
+			"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			"0123456789.-:[]") != json_string_length(u) - 8)
+			return;
+	}
+	p = json_deep_copy(pairing);
+	json_object_set(p, "urls", urls);
+	l2x_mgr_save(m, "sitePairing",
+		     json_string_value(json_object_get(p, "id")), p, 0);
+	json_decref(p);
+}
+
 static void refresh_remote(struct l2x_mgr *m)
 {
 	json_t *pairings = l2x_mgr_load_all(m, "sitePairing"), *ans = NULL;
@@ -666,6 +699,8 @@ static void refresh_remote(struct l2x_mgr *m)
 	    l2x_mgr_peer_call(m, "GET", "/peer/status", NULL, &status, &ans,
 			      err, sizeof(err)) == 0 &&
 	    status == 200 && json_is_object(ans)) {
+		keep_urls(m, json_array_get(pairings, 0),
+			  json_object_get(ans, "managers"));
 		pthread_mutex_lock(&m->lock);
 		json_decref(m->remote);
 		m->remote = ans;
@@ -842,7 +877,7 @@ static void *reconciler(void *arg)
 
 	while (!m->stopping) {
 		usleep(500 * 1000);
-		if (!m->stopping)
+		if (!m->stopping && l2x_mgr_leads(m))
 			l2x_mgr_reconcile(m);
 	}
 	return NULL;

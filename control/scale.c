@@ -525,7 +525,11 @@ static bool watch_pair(struct l2x_mgr *m, json_t *ms, json_t *p, json_t *remote,
 	size_t i;
 
 	*failed = false;
-	if (rt == NULL) {
+	/* A manager that has just started or taken the lead has heard from
+	 * no appliance yet: silence is not a failure until they had the
+	 * time to report (and to find the new leader). */
+	if (rt == NULL || now - m->lead_since <
+			      L2X_MGR_APPL_TIMEOUT_S + L2X_MGR_PAIR_DOWN_S) {
 		json_decref(st);
 		return false;
 	}

@@ -11,6 +11,7 @@ libnl-3-dev libnl-route-3-dev libnl-genl-3-dev
 libcmocka-dev
 libyaml-dev
 libmicrohttpd-dev libgnutls28-dev libcurl4-gnutls-dev libjansson-dev libsqlite3-dev sqlite3
+etcd-server
 strongswan-charon strongswan-swanctl strongswan-pki
 libcharon-extra-plugins libstrongswan-extra-plugins
 libstrongswan-standard-plugins

@@ -85,6 +85,26 @@ static void test_manager(void **state)
 	assert_string_equal(c.store, "sqlite:/var/lib/l2x/agent/agent.db");
 	assert_int_equal(c.threads, 4);
 	assert_int_equal(c.extend_timeout, 60);
+	/* One manager: its id is the site's name, its URL the site's. */
+	assert_string_equal(c.manager_id, "site-a");
+	assert_int_equal(c.election_ttl, 5);
+	assert_int_equal(c.n_managers, 1);
+	assert_string_equal(c.managers[0], "https://198.18.11.10:8443");
+
+	/* Several managers on etcd. */
+	assert_int_equal(
+	    load("role: manager\nname: site-a\nstate_dir: /s\n"
+		 "listen: 198.18.11.11:8443\nmanager_id: a2\n"
+		 "store: etcd:http://198.18.11.10:2379\nelection_ttl: 3\n"
+		 "site_managers: [https://198.18.11.10:8443, "
+		 "https://198.18.11.11:8443/]\n",
+		 &c, err, sizeof(err)),
+	    0);
+	assert_string_equal(c.manager_id, "a2");
+	assert_string_equal(c.store, "etcd:http://198.18.11.10:2379");
+	assert_int_equal(c.election_ttl, 3);
+	assert_int_equal(c.n_managers, 2);
+	assert_string_equal(c.managers[1], "https://198.18.11.11:8443");
 
 	assert_int_equal(load("role: manager\nname: b\nstate_dir: /s\n"
 			      "listen: '[2001:db8::1]:443'\nthreads: 8\n",
@@ -113,6 +133,19 @@ static void test_appliance(void **state)
 	assert_int_equal(c.dp.memory_mb, 256);
 	assert_true(c.dp.no_huge);
 	assert_string_equal(c.dp.control_socket, "/run/l2x/ne-a1.sock");
+	assert_int_equal(c.n_managers, 1);
+
+	/* The site's managers, as a list: the first is c.manager. */
+	assert_int_equal(
+	    load("role: appliance\nname: a\nstate_dir: /s\nswitch: d\n"
+		 "manager: [https://m1:1, https://m2:2, https://m3:3]\n"
+		 "dataplane: { binary: /b, ike_binary: /i, "
+		 "lan: { device: x }, uplink: { device: y } }\n",
+		 &c, err, sizeof(err)),
+	    0);
+	assert_int_equal(c.n_managers, 3);
+	assert_string_equal(c.manager, "https://m1:1");
+	assert_string_equal(c.managers[2], "https://m3:3");
 }
 
 struct bad {
@@ -126,7 +159,29 @@ static const struct bad bads[] = {
     {"name: a\nrole: manager\nstate_dir: /s\nlisten: 1.2.3.4:1\nfoo: 1\n",
      "5: document: unknown key 'foo' (allowed: role, name, state_dir, "
      "listen, url, store, threads, extend_timeout, manager, switch, "
-     "enroll_token_file, dataplane)"},
+     "enroll_token_file, dataplane, manager_id, election_ttl, "
+     "site_managers)"},
+    {"role: manager\nname: a\nstate_dir: /s\nlisten: 1.2.3.4:1\n"
+     "election_ttl: 1\n",
+     "5: election_ttl: 1 is outside 2..60"},
+    {"role: manager\nname: a\nstate_dir: /s\nlisten: 1.2.3.4:1\n"
+     "site_managers: []\n",
+     "5: site_managers: at least one URL"},
+    {"role: manager\nname: a\nstate_dir: /s\nlisten: 1.2.3.4:1\n"
+     "site_managers: [https://a:1, https://b:1, https://c:1, https://d:1, "
+     "https://e:1]\n",
+     "5: site_managers: at most 4 managers"},
+    {"role: manager\nname: a\nstate_dir: /s\nlisten: 1.2.3.4:1\n"
+     "site_managers: { a: 1 }\n",
+     "5: site_managers: must be a URL or a list of URLs"},
+    {"role: manager\nname: a\nstate_dir: /s\nlisten: 1.2.3.4:1\n"
+     "manager: https://m:1\n",
+     "5: manager: not a setting of the manager role"},
+    {"role: appliance\nname: a\nstate_dir: /s\nswitch: d\n"
+     "manager: [https://m:1, http://n:2]\n",
+     "5: manager: 'http://n:2' must start with https://"},
+    {"role: appliance\nname: a\nstate_dir: /s\nelection_ttl: 5\n",
+     "4: election_ttl: not a setting of the appliance role"},
     {"role: manager\nrole: manager\n", "2: document: key 'role' given twice"},
     {"role: manager\nname: a b\n",
      "2: name: 'a b' has a space or a non-printable character"},

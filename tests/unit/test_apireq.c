@@ -38,6 +38,7 @@
 #define ER L2X_APIREQ_ENROLL_REPLY
 #define DS L2X_APIREQ_DESIRED
 #define ST L2X_APIREQ_STATUS
+#define MP L2X_APIREQ_MESH_PATCH
 
 /* ---- bodies ------------------------------------------------------------- */
 
@@ -121,6 +122,11 @@ static const struct good {
 		  "'networks':['web','db'],'error':'dp: port lan down',")},
     {ST, "{'generation':0,'dataplane':'stopped','ike':'stopped','tunnel':"
 	 "'down','ikeSa':'none','childSa':false}"},
+    {MP, "{'switches':[{'switch':'dvs-a','appliancePairs':3}]}"},
+    {MP, "{'rebalance':true}"},
+    {MP, "{'clearHeld':[3,7],'rebalance':false}"},
+    {MP, "{'switches':[{'switch':'a','appliancePairs':1},{'switch':'b',"
+	 "'appliancePairs':16}],'rebalance':true,'clearHeld':[1]}"},
 };
 
 /* The bad-input table: every rule, each with its field and a substring of
@@ -342,6 +348,27 @@ static const struct bad {
     {SM, SM_HEAD "'switches':[{'switch':'a'}]}", "switches[0].remoteSwitch",
      "switches[0].remoteSwitch: required"},
     {SM, SM_HEAD "'auth':'psk'}", "switches", "switches: required"},
+    /* service mesh changes (PATCH) */
+    {MP, "{}", "", "nothing to change"},
+    {MP, "{'rebalance':false}", "", "nothing to change"},
+    {MP, "{'switches':[],'clearHeld':[]}", "", "nothing to change"},
+    {MP, "{'switches':[{'switch':'a'}]}", "switches[0].appliancePairs",
+     "switches[0].appliancePairs: required"},
+    {MP, "{'switches':[{'switch':'a','appliancePairs':0}]}",
+     "switches[0].appliancePairs", "0 is outside 1..16"},
+    {MP,
+     "{'switches':[{'switch':'a','appliancePairs':2,'remoteSwitch':"
+     "'b'}]}",
+     "switches[0].remoteSwitch", "unknown field"},
+    {MP,
+     "{'switches':[{'switch':'a','appliancePairs':2},{'switch':'a',"
+     "'appliancePairs':3}]}",
+     "switches[1].switch", "'a' is already used by switches[0]"},
+    {MP, "{'clearHeld':[0]}", "clearHeld[0]", "outside"},
+    {MP, "{'clearHeld':[4294967296]}", "clearHeld[0]", "outside"},
+    {MP, "{'clearHeld':['3']}", "clearHeld[0]", "must be an integer"},
+    {MP, "{'clearHeld':[3,3]}", "clearHeld[1]", "already used"},
+    {MP, "{'rebalance':1}", "rebalance", "must be"},
     {SM, "{'name':'m','localComputeProfile':'a','switches':[]}",
      "remoteComputeProfile", "remoteComputeProfile: required"},
     /* network extensions */

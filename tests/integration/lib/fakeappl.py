@@ -31,7 +31,9 @@ the host:
     placement sees equal traffic and breaks ties by pair id).
 
 Options:
-  --manager URL     https://HOST:PORT of the manager (required)
+  --manager URL     https://HOST:PORT of the manager, or the site's
+                    managers comma-separated (it follows the one that
+                    leads) (required)
   --switch SW       the switch every appliance serves (required)
   --names A,B,...   the appliances' names (required)
   --token-cmd CMD   a shell command printing one enrolment token per call,
@@ -191,11 +193,17 @@ class Appliance(threading.Thread):
         self.args = args
         self.log = log
         self.stop = stop
-        url = urllib.parse.urlsplit(args.manager)
-        if url.scheme != "https" or not url.hostname:
-            raise ValueError("--manager: must be https://HOST:PORT")
-        self.host = url.hostname
-        self.port = url.port or 443
+        # One manager, or the site's managers (comma-separated): one
+        # leads, the others answer 503; a manager that does not answer or
+        # does not lead makes the next one current (as applagent.c).
+        self.managers = []
+        for u in args.manager.split(","):
+            url = urllib.parse.urlsplit(u)
+            if url.scheme != "https" or not url.hostname:
+                raise ValueError("--manager: must be https://HOST:PORT[,...]")
+            self.managers.append((url.hostname, url.port or 443))
+        self.cur = 0
+        self.host, self.port = self.managers[0]
         self.cert_pem, cpath, kpath = make_identity(name, folder)
         self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         # Self-signed on both ends: trust comes from the pin, not a CA.
@@ -257,6 +265,12 @@ class Appliance(threading.Thread):
             self.conn.close()
         self.conn = None
 
+    def next_manager(self):
+        """The current manager failed or does not lead: the next one."""
+        self.drop()
+        self.cur = (self.cur + 1) % len(self.managers)
+        self.host, self.port = self.managers[self.cur]
+
     def logged(self, method, path, status, text):
         """Log an answer when it differs from the last one for path."""
         if self.last_logged.get(path) != (status, text):
@@ -277,9 +291,12 @@ class Appliance(threading.Thread):
         while not self.stop.is_set():
             try:
                 status, text = self.call("POST", "/enroll", body)
-                break
+                if status != 503:
+                    break
+                self.next_manager()  # it does not lead: the next one
             except (OSError, http.client.HTTPException) as e:
                 self.say("enrolment: the manager cannot be reached: %s" % e)
+                self.next_manager()
                 self.stop.wait(1.0)
         else:
             return False
@@ -329,6 +346,8 @@ class Appliance(threading.Thread):
     def round(self):
         status, text = self.call("GET", "/appliance/desired")
         self.logged("GET", "/appliance/desired", status, text)
+        if status == 503:
+            self.next_manager()
         if status != 200:
             self.say("GET /appliance/desired: the manager answered %d: %s"
                      % (status, text[:200]))
@@ -358,6 +377,7 @@ class Appliance(threading.Thread):
                 self.say(str(e))
             except (OSError, http.client.HTTPException, ValueError) as e:
                 self.say("the manager cannot be reached: %s" % e)
+                self.next_manager()
             self.stop.wait(self.args.interval)
         self.drop()
 

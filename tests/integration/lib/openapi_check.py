@@ -329,7 +329,11 @@ class Spec:
         rel = self.api_path(path)
         template, item = (None, None) if rel is None else self.match(rel)
         unmatched = self.doc.get("x-l2x-unmatched") or {}
-        if item is None:
+        # What any request may answer (a manager that does not lead).
+        anyone = self._pick_response((unmatched.get("any") or {}).get("responses") or {}, status)
+        if anyone is not None:
+            response, op_label = anyone, "any request"
+        elif item is None:
             responses = (unmatched.get("path") or {}).get("responses") or {}
             response = self._pick_response(responses, status)
             if response is None:

@@ -374,6 +374,11 @@ bench: $(BENCH_BIN) $(VLANSW) $(PLACESIM) $(DATAPLANE) $(L2XCTL) $(AGENT)
 		bash tools/bench-e2e.sh
 	@$(PLACESIM)
 	@AGENT=$(AGENT) bash tools/bench-agent.sh
+	@AGENT=$(AGENT) VLANSW=$(VLANSW) DATAPLANE=$(DATAPLANE) \
+		L2XCTL=$(L2XCTL) bash tools/bench-scale.sh
+	@echo "== manager failover (issue 10): three managers on etcd"
+	@FAILOVER_ROUNDS=3 AGENT=$(AGENT) \
+		bash tests/integration/agent_etcd_test.sh | grep "failover"
 
 # The demo (root): tools/demo.sh, the HCX workflow through the managers'
 # REST API in network namespaces (pairing, inventory, enrolment, a service

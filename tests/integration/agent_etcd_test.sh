@@ -92,6 +92,7 @@ etcd_start() { # the three members, one beside each of A's managers
 			--initial-cluster-token "l2x$$" \
 			--initial-cluster-state new >"$TMP/etcd-$i.log" 2>&1 &
 		ETCD_PID[$i]=$!
+		disown "$!" # topo_cleanup kills it: no "Killed" job notice
 	done
 	for _ in $(seq 100); do
 		ip netns exec "${MNS[1]}" curl -sf --max-time 1 \
@@ -302,3 +303,22 @@ check "one leader: a$LEADER" test "$(leader)" = "$LEADER"
 check "the extensions are still extended" until_leader 5 \
 	/networkExtensions 'length == 3 and all(.state == "extended")'
 check "every API answer conforms to docs/openapi.yaml" agt_openapi_check
+
+# FAILOVER_ROUNDS=N (make bench): the leader killed and restarted N more
+# times; the time until another takes writes, min / median / max.
+if [ "${FAILOVER_ROUNDS:-0}" -gt 0 ]; then
+	: >"$TMP/failovers"
+	for _ in $(seq "$FAILOVER_ROUNDS"); do
+		OLD=$LEADER
+		kill -KILL "${MGR_PID[$OLD]}"
+		wait "${MGR_PID[$OLD]}" 2>/dev/null
+		unset "MGR_PID[$OLD]"
+		wait_leader 20 "$OLD" >"$TMP/w" &&
+			sed -n 's/.* after \([0-9.]*\) s$/\1/p' "$TMP/w" >>"$TMP/failovers"
+		mgr_start "$OLD"
+		sleep 1
+	done
+	sort -g "$TMP/failovers" | awk -v t="$TTL" '{ v[NR] = $1 } END {
+		printf "  manager failover (SIGKILL of the leader, lease TTL %d s): min %.1f s, median %.1f s, max %.1f s (%d)\n",
+			t, v[1], v[int((NR + 1) / 2)], v[NR], NR }'
+fi

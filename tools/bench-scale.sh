@@ -1,0 +1,146 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# bench-scale.sh - the scaling figures of `make bench` (GitHub issue 10):
+#   1. with real appliances (l2x-agent, l2x-dataplane, l2x-ike; two
+#      hosts per site, lib/agenttopo.sh): the time to extend NETS networks
+#      (default 250) over two pairs, first POST to last `extended`; then
+#      MOVES (default 20) moves by alternate scale-outs and scale-ins of
+#      six networks with a VM each, every move's traffic gap from a ping
+#      every 10 ms: min / median / max;
+# (the manager failover time is printed by tests/integration/
+# agent_etcd_test.sh with FAILOVER_ROUNDS=N, which make bench runs too).
+# Figures, never pass/fail (a step that does not happen is reported and
+# the bench goes on). Four dataplanes share the two cores (two workers per
+# core): the gaps are hundreds of milliseconds, not throughput. Run as
+# root from the repository (make bench); about 4 minutes.
+set -u -o pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=tests/integration/lib/topo.sh
+. "$ROOT/tests/integration/lib/topo.sh"
+# shellcheck source=tests/integration/lib/checks.sh
+. "$ROOT/tests/integration/lib/checks.sh"
+
+NETS=${NETS:-250}
+MOVES=${MOVES:-20}
+VLANS="100 200 300 400 500 600"
+
+bench_report() {
+	agt_cleanup_dpdk 2>/dev/null
+	return "$1"
+}
+
+# stats: min / median / max of the numbers on stdin, or "none".
+stats() {
+	sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) { print "none"; exit }
+		printf "min %.2f s, median %.2f s, max %.2f s (%d)\n",
+			v[1], v[int((NR + 1) / 2)], v[NR], NR }'
+}
+
+topo_init "l2xbs$$" bench_report
+[ "$(id -u)" -eq 0 ] || { echo "bench-scale: needs root: skipped"; exit 0; }
+why=$(topo_needs) || { echo "bench-scale: skipped: $why"; exit 0; }
+# shellcheck source=tests/integration/lib/ike.sh
+. "$ROOT/tests/integration/lib/ike.sh"
+# shellcheck source=tests/integration/lib/agenttopo.sh
+. "$ROOT/tests/integration/lib/agenttopo.sh"
+
+echo "== scaling (issue 10): real appliances, 2 hosts per site"
+AGT_EXTEND_TIMEOUT=300
+agt_build
+for x in a b; do
+	agt_host "$x" 1
+	agt_host "$x" 2
+	ports=()
+	for v in $VLANS; do
+		agt_vm "$x$v" "$x" "$v"
+		ports+=("$x$v:$v")
+	done
+	agt_switch "$x" 2 "${ports[@]}"
+done
+pgs=$(seq 1000 $((1000 + NETS - 1)))
+# shellcheck disable=SC2086 # the VLAN lists
+agt_manager a && agt_manager b && agt_pair &&
+	agt_inventory a $VLANS $pgs && agt_inventory b $VLANS $pgs ||
+	{ echo "bench-scale: the sites did not come up"; exit 0; }
+for x in a b; do
+	agt_appliance "$x" 1 "dvs-$x"
+	agt_appliance "$x" 2 "dvs-$x"
+done
+agt_wait_jq 60 a /appliances '[.[] | select(.health == "healthy")] | length == 2' || true
+agt_api a POST /serviceMeshes '{"name":"m1","localComputeProfile":"cp-a","remoteComputeProfile":"cp-b","switches":[{"switch":"dvs-a","remoteSwitch":"dvs-b","appliancePairs":2}]}' >/dev/null
+agt_wait_jq 90 a /serviceMeshes/m1 '.state == "up"' ||
+	{ echo "bench-scale: the mesh did not come up"; exit 0; }
+
+# raw METHOD PATH [BODY]: a call to A's manager without agt_api's
+# recording (a Python start per call would dominate the figure).
+raw() {
+	ip netns exec "${P}mga" curl -sS -k --max-time 30 -o /dev/null \
+		--pinnedpubkey "${AGT_PIN[a]}" \
+		-H "Authorization: Bearer $(cat "${AGT_TOKEN[a]}")" \
+		${3:+-H 'Content-Type: application/json' -d "$3"} -X "$1" \
+		"$(agt_url a)/api/v1$2"
+}
+
+# 1a. NETS networks over two pairs.
+t0=$(date +%s.%N)
+for v in $pgs; do
+	raw POST /networkExtensions "{\"switch\":\"dvs-a\",\"portGroup\":\"pg$v\",\"destination\":{\"switch\":\"dvs-b\",\"vlan\":$v}}"
+done
+t1=$(date +%s.%N)
+if agt_wait_jq 300 a /networkExtensions "length == $NETS and all(.state == \"extended\")"; then
+	awk -v a="$t0" -v b="$t1" -v c="$(date +%s.%N)" -v n="$NETS" 'BEGIN {
+		printf "  extend %d networks over 2 real pairs: %.1f s (POSTs %.1f s), first POST to last extended\n",
+			n, c - a, b - a }'
+else
+	echo "  extend $NETS networks over 2 real pairs: not all extended within 300 s"
+fi
+for id in $(agt_jq a /networkExtensions '.[].id'); do
+	raw DELETE "/networkExtensions/$id"
+done
+agt_wait_jq 120 a /networkExtensions 'length == 0' || true
+
+# 1b. Moves: six networks, alternate scale-in and scale-out.
+for v in $VLANS; do
+	agt_api a POST /networkExtensions "{\"switch\":\"dvs-a\",\"portGroup\":\"pg$v\",\"destination\":{\"switch\":\"dvs-b\",\"vlan\":$v}}" >/dev/null
+done
+settled() { # PAIRS
+	agt_wait_jq 90 a /networkExtensions \
+		'length == 6 and all(.state == "extended")' &&
+		agt_wait_jq 30 a /serviceMeshes/m1 \
+			"(.pairs | length) == $1 and ([.pairs[].networks] | (max - min) <= 1)"
+}
+placed() {
+	agt_jq a /networkExtensions '[.[] | "\(.vlan):\(.pair)"] | sort | join(" ")'
+}
+settled 2 || echo "  (the six networks did not settle on 2 pairs)"
+: >"$TMP/gaps"
+n=0 want=2
+while [ "$n" -lt "$MOVES" ]; do
+	want=$((3 - want)) # 1, 2, 1, ...
+	before=$(placed)
+	for v in $VLANS; do
+		ip netns exec "${P}a$v" ping -n -D -i 0.01 -W 1 \
+			"198.19.$((v / 100)).2" >"$TMP/ping-$v.out" 2>&1 &
+		echo $! >"$TMP/ping-$v.pid"
+	done
+	sleep 1
+	agt_api a PATCH /serviceMeshes/m1 "{\"switches\":[{\"switch\":\"dvs-a\",\"appliancePairs\":$want}]}" >/dev/null
+	settled "$want" || echo "  (scale to $want pairs did not settle)"
+	sleep 2
+	for v in $VLANS; do
+		kill -INT "$(cat "$TMP/ping-$v.pid")" 2>/dev/null
+		wait "$(cat "$TMP/ping-$v.pid")" 2>/dev/null
+	done
+	after=$(placed)
+	for v in $VLANS; do
+		[ "$(tr ' ' '\n' <<<"$before" | grep "^$v:")" = \
+			"$(tr ' ' '\n' <<<"$after" | grep "^$v:")" ] && continue
+		awk -F'[][]' '/bytes from/ { t = $2 + 0
+			if (p && t - p > g) g = t - p; p = t }
+			END { printf "%.3f\n", g }' "$TMP/ping-$v.out" >>"$TMP/gaps"
+		n=$((n + 1))
+	done
+done
+echo "  traffic gap of a move (10 ms pings, $n moves): $(stats <"$TMP/gaps")"
+exit 0

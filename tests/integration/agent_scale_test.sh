@@ -21,6 +21,8 @@
 #     extended on the healthy pair (time printed); resumed, it is healthy
 #     but takes nothing back; frozen twice more it is held out; PATCH
 #     clearHeld releases it and PATCH rebalance evens the counts again;
+#   - the pair's tunnel down (its appliances still report): unhealthy
+#     after 5 s, its networks moved; up again, it takes nothing back;
 #   - bad PATCH bodies are refused with the field, and the other site
 #     cannot scale the mesh;
 #   - every answer conforms to docs/openapi.yaml.
@@ -69,6 +71,7 @@ fake_one() { # SITE N: fake appliance N of SITE on its switch
 	name=$(agt_appl "$1" "$2")
 	ip netns exec "${P}mg$x" "$PY" "$FAKEAPPL" --manager "$(agt_url "$x")" \
 		--switch "dvs-${x}1" --names "$name" --log "$FAKE_LOG" \
+		--down-file "$TMP/down-$name" \
 		--token-cmd "$AGENT -c $TMP/mgr-$x.yaml token appliance" \
 		>>"$TMP/fake-$name.log" 2>&1 &
 	FAKE[$name]=$!
@@ -244,6 +247,29 @@ sleep 2
 check "a rebalance leaves the held pair empty" test "$(counts)" = "$P1:6 $P3:0"
 agt_api a PATCH /serviceMeshes/m1 "{\"clearHeld\":[$P3],\"rebalance\":true}" >/dev/null
 check "clearHeld + rebalance: 3/3 again" settled 2
+
+# --- a pair whose tunnel goes down (its appliances still answer) -----------
+tunnel_down() { # pair P3's tunnel down at A: unhealthy after 5 s, moved
+	local t0 t1
+	t0=$(date +%s.%N)
+	touch "$TMP/down-$A3"
+	agt_wait_jq 15 a /serviceMeshes/m1 \
+		"[.pairs[] | select(.id == $P3) | .health, (.healthReason | test(\"tunnel is down\"))] == [\"unhealthy\", true]" &&
+		agt_wait_jq 10 a /networkExtensions \
+			"length == 6 and all(.state == \"extended\" and .pair == $P1)" ||
+		return 1
+	t1=$(date +%s.%N)
+	awk -v a="$t0" -v b="$t1" 'BEGIN {
+		printf "    tunnel down -> unhealthy, networks extended on the healthy pair: %.1f s\n", b - a
+		exit !(b - a >= 5 && b - a < 10) }'
+}
+check "pair $P3's tunnel down for 5 s: unhealthy, its networks moved within 10 s" \
+	tunnel_down
+sed 's/^/    /' "$TMP/out"
+rm -f "$TMP/down-$A3"
+check "its tunnel up again: healthy, taking nothing back" eval \
+	'agt_wait_jq 10 a /serviceMeshes/m1 "[.pairs[] | select(.id == $P3) | .health] == [\"healthy\"]" &&
+	 sleep 1 && [ "$(counts)" = "$P1:6 $P3:0" ]'
 kill "$WATCH" 2>/dev/null
 wait "$WATCH" 2>/dev/null
 check "no network was ever held by two appliances of one site" \

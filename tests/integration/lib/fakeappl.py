@@ -46,6 +46,8 @@ Options:
                     pair's PSK: give a file in a private folder.
   --traffic N       tunnel bytes per network per round (default 0)
   --interval S      seconds between rounds (default 0.5)
+  --down-file FILE  while FILE exists, report the tunnel down (IKE_SA
+                    connecting, no CHILD_SA), networks still held
 
 Run it inside the namespace that reaches the manager (ip netns exec NS
 fakeappl.py ...). It prints "fakeappl: NAME enrolled (pin ...)" on stderr
@@ -327,15 +329,20 @@ class Appliance(threading.Thread):
         nets = [n.get("name") for n in desired.get("networks") or []
                 if isinstance(n, dict)]
         running = desired.get("peer") is not None
+        # --down-file: while it exists, the tunnel is down (IKE retrying),
+        # as when the uplink or the other site is cut off.
+        up = running and not (self.args.down_file and
+                              os.path.exists(self.args.down_file))
         if running:
             self.tunnel_bytes += self.args.traffic * len(nets)
         return {
             "generation": desired.get("generation", 0),
             "dataplane": "running" if running else "stopped",
             "ike": "running" if running else "stopped",
-            "tunnel": "up" if running else "down",
-            "ikeSa": "established" if running else "none",
-            "childSa": running,
+            "tunnel": "up" if up else "down",
+            "ikeSa": "established" if up else
+                     ("connecting" if running else "none"),
+            "childSa": up,
             "networks": nets if running else [],
             "counters": {"rxLan": 0, "txLan": 0,
                          "rxTunnel": self.tunnel_bytes,
@@ -391,6 +398,7 @@ def main():
     ap.add_argument("--log")
     ap.add_argument("--traffic", type=int, default=0)
     ap.add_argument("--interval", type=float, default=0.5)
+    ap.add_argument("--down-file", default="")
     args = ap.parse_args()
     names = [n for n in args.names.split(",") if n]
     if not names:

@@ -358,6 +358,33 @@ full:
 	return -EOVERFLOW;
 }
 
+/* ---- health ------------------------------------------------------------*/
+
+enum l2x_place_verdict l2x_place_judge(const struct l2x_place_health *h,
+				       const char **why)
+{
+	bool up =
+	    h->reporting && h->local_up && h->remote_fresh && h->remote_up;
+
+	*why = NULL;
+	if (h->leading_for < L2X_PLACE_GRACE_S)
+		return L2X_PLACE_KEEP;
+	if (up)
+		return h->sick ? L2X_PLACE_RECOVERED : L2X_PLACE_KEEP;
+	if (!h->was_up || h->sick)
+		return L2X_PLACE_KEEP;
+	if (!h->reporting)
+		*why = "its appliance at this site stopped reporting";
+	else if (h->down_for >= h->down_limit)
+		*why = !h->local_up	  ? "its tunnel is down"
+		       : !h->remote_fresh ? "the paired site does not answer"
+					  : "the paired site reports it down";
+	if (*why == NULL)
+		return L2X_PLACE_KEEP;
+	return h->fails + 1 >= h->hold_after ? L2X_PLACE_HELD
+					     : L2X_PLACE_FAILED;
+}
+
 static bool is_free(const struct l2x_place_appl *a, const char *sw)
 {
 	return a->healthy && !a->in_use && is_name(a->sw, sw) &&

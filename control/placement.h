@@ -125,6 +125,55 @@ int l2x_place_rebalance(const struct l2x_place_pair *pairs, size_t n,
 			size_t cap, size_t *nmoves, char *err, size_t errlen);
 
 /*
+ * A pair's health, judged once per reconciler pass from what the manager
+ * observed (scale.c gathers it). Times in seconds.
+ *   leading_for  how long this manager has led (or run): before
+ *                L2X_PLACE_GRACE_S nothing is judged (no appliance had the
+ *                time to report to it yet)
+ *   reporting    its appliance at this site reported lately
+ *   local_up     ... and says the tunnel is up
+ *   remote_fresh the paired site's view is fresh
+ *   remote_up    ... and says its end is up
+ *   was_up       it was up since this manager leads, or carries an
+ *                extended network (a pair still coming up is not failing)
+ *   sick         it is marked unhealthy already
+ *   down_for     how long its tunnel has been down (0 while up)
+ *   down_limit   how long down is a failure (L2X_MGR_PAIR_DOWN_S)
+ *   fails        its failures within the window, before this one
+ *   hold_after   failures within the window that hold it out
+ */
+#define L2X_PLACE_GRACE_S 10.0
+struct l2x_place_health {
+	double leading_for;
+	bool reporting;
+	bool local_up;
+	bool remote_fresh;
+	bool remote_up;
+	bool was_up;
+	bool sick;
+	double down_for;
+	double down_limit;
+	unsigned fails;
+	unsigned hold_after;
+};
+
+enum l2x_place_verdict {
+	L2X_PLACE_KEEP,	     /* nothing changes */
+	L2X_PLACE_RECOVERED, /* unhealthy -> healthy (takes nothing back) */
+	L2X_PLACE_FAILED,    /* healthy -> unhealthy: its networks move */
+	L2X_PLACE_HELD,	     /* ... and it is held out from now on */
+};
+
+/* The verdict on h; *why (not NULL) is set to the failure's reason for
+ * FAILED and HELD ("its appliance at this site stopped reporting", "its
+ * tunnel is down", "the paired site does not answer", "the paired site
+ * reports it down"), else to NULL. An unreported appliance fails at once
+ * (its silence was L2X_MGR_APPL_TIMEOUT_S already); a tunnel down only
+ * after down_limit. */
+enum l2x_place_verdict l2x_place_judge(const struct l2x_place_health *h,
+				       const char **why);
+
+/*
  * One enrolled appliance of a site, as the mesh allocation sees it.
  *   name     the appliance's name (unique in the site).
  *   sw       the switch its LAN trunk is on.

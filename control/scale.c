@@ -507,83 +507,71 @@ out:
 
 /* ---- the reconciler's part ---------------------------------------------*/
 
-/* Pair p's health this pass; true when the mesh document changed. */
+/* Pair p's health this pass (the verdict is l2x_place_judge's); true
+ * when the mesh document changed, *failed when the pair just failed. */
 static bool watch_pair(struct l2x_mgr *m, json_t *ms, json_t *p, json_t *remote,
 		       bool remote_fresh, json_t *exts, bool *failed)
 {
 	struct l2x_mgr_pair_rt *rt = pair_rt(m, I(p, "id"));
 	json_t *st = l2x_mgr_fresh_status(
 	    m, S(json_object_get(p, "local"), "appliance"));
-	bool up = l2x_mgr_appl_up(st) && remote_fresh &&
-		  remote_pair_up(remote, I(p, "id"));
-	bool sick =
-	    S(p, "health") != NULL && strcmp(S(p, "health"), "unhealthy") == 0;
-	bool carries = false, changed = false;
+	json_t *kept = json_array(), *e;
+	json_int_t t = (json_int_t)time(NULL);
+	struct l2x_place_health h = {0};
 	double now = l2x_mgr_mono();
-	const char *why = NULL;
-	json_t *e;
+	enum l2x_place_verdict v;
+	const char *why;
+	bool carries = false;
 	size_t i;
 
 	*failed = false;
-	/* A manager that has just started or taken the lead has heard from
-	 * no appliance yet: silence is not a failure until they had the
-	 * time to report (and to find the new leader). */
-	if (rt == NULL || now - m->lead_since <
-			      L2X_MGR_APPL_TIMEOUT_S + L2X_MGR_PAIR_DOWN_S) {
+	if (rt == NULL) {
 		json_decref(st);
+		json_decref(kept);
 		return false;
 	}
 	json_array_foreach(exts, i, e) carries |=
 	    I(e, "pair") == I(p, "id") && state_is(e, "extended");
-	if (up) {
+	json_array_foreach(json_object_get(p, "failures"), i,
+			   e) if (json_integer_value(e) >
+				  t - L2X_MGR_FAILS_WINDOW_S)
+	    json_array_append(kept, e);
+	h.leading_for = now - m->lead_since;
+	h.reporting = st != NULL;
+	h.local_up = l2x_mgr_appl_up(st);
+	h.remote_fresh = remote_fresh;
+	h.remote_up = remote_pair_up(remote, I(p, "id"));
+	h.sick =
+	    S(p, "health") != NULL && strcmp(S(p, "health"), "unhealthy") == 0;
+	h.down_limit = L2X_MGR_PAIR_DOWN_S;
+	h.fails = (unsigned)json_array_size(kept);
+	h.hold_after = L2X_MGR_FAILS_HOLD;
+	json_decref(st);
+	if (h.reporting && h.local_up && h.remote_fresh && h.remote_up) {
 		rt->was_up = true;
 		rt->down_since = 0;
-		if (sick) {
-			json_object_set_new(p, "health",
-					    json_string("healthy"));
-			l2x_mgr_event(m, "serviceMesh", S(ms, "id"),
-				      "pair %lld is healthy again (it takes no "
-				      "network back until the next rebalance)",
-				      (long long)I(p, "id"));
-			changed = true;
-		}
-		json_decref(st);
-		return changed;
-	}
-	if (!rt->was_up && !carries) {
-		json_decref(st); /* still coming up: not a failure */
-		return false;
-	}
-	if (rt->down_since == 0)
+	} else if (rt->down_since == 0) {
 		rt->down_since = now;
-	if (st == NULL)
-		why = "its appliance at this site stopped reporting";
-	else if (now - rt->down_since >= L2X_MGR_PAIR_DOWN_S)
-		why = !l2x_mgr_appl_up(st) ? "its tunnel is down"
-		      : !remote_fresh	   ? "the paired site does not answer"
-					   : "the paired site reports it down";
-	json_decref(st);
-	if (why == NULL || sick)
-		return false;
-	/* Healthy -> unhealthy: one failure. */
-	{
-		json_t *f = json_object_get(p, "failures"),
-		       *kept = json_array();
-		json_int_t t = (json_int_t)time(NULL);
-
-		json_array_foreach(f, i, e) if (json_integer_value(e) >
-						t - L2X_MGR_FAILS_WINDOW_S)
-		    json_array_append(kept, e);
+	}
+	h.was_up = rt->was_up || carries;
+	h.down_for = rt->down_since != 0 ? now - rt->down_since : 0;
+	v = l2x_place_judge(&h, &why);
+	if (v == L2X_PLACE_RECOVERED) {
+		json_object_set_new(p, "health", json_string("healthy"));
+		l2x_mgr_event(m, "serviceMesh", S(ms, "id"),
+			      "pair %lld is healthy again (it takes no network "
+			      "back until the next rebalance)",
+			      (long long)I(p, "id"));
+	} else if (v == L2X_PLACE_FAILED || v == L2X_PLACE_HELD) {
 		json_array_append_new(kept, json_integer(t));
-		json_object_set_new(p, "failures", kept);
+		json_object_set_new(p, "failures", json_incref(kept));
 		json_object_set_new(p, "health", json_string("unhealthy"));
 		json_object_set_new(p, "healthReason", json_string(why));
 		l2x_mgr_event(m, "serviceMesh", S(ms, "id"),
 			      "pair %lld is unhealthy: %s; its networks go to "
 			      "the healthy pairs of switch %s",
 			      (long long)I(p, "id"), why, S(p, "switch"));
-		if (json_array_size(kept) >= L2X_MGR_FAILS_HOLD &&
-		    !B(p, "held")) {
+		if (v == L2X_PLACE_HELD && !B(p, "held")) {
 			json_object_set_new(p, "held", json_true());
 			l2x_mgr_event(m, "serviceMesh", S(ms, "id"),
 				      "pair %lld held out: %d failures in %d "
@@ -592,9 +580,10 @@ static bool watch_pair(struct l2x_mgr *m, json_t *ms, json_t *p, json_t *remote,
 				      (long long)I(p, "id"), L2X_MGR_FAILS_HOLD,
 				      L2X_MGR_FAILS_WINDOW_S / 60);
 		}
+		*failed = true;
 	}
-	*failed = true;
-	return true;
+	json_decref(kept);
+	return v != L2X_PLACE_KEEP;
 }
 
 /* Remove a drained pair at both sites; true when it went. */

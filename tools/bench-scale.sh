@@ -2,18 +2,20 @@
 # SPDX-License-Identifier: MIT
 #
 # bench-scale.sh - the scaling figures of `make bench` (GitHub issue 10):
-#   1. with real appliances (l2x-agent, l2x-dataplane, l2x-ike; two
-#      hosts per site, lib/agenttopo.sh): the time to extend NETS networks
-#      (default 250) over two pairs, first POST to last `extended`; then
-#      MOVES (default 20) moves by alternate scale-outs and scale-ins of
-#      six networks with a VM each, every move's traffic gap from a ping
-#      every 10 ms: min / median / max;
+#   1. with real appliances (l2x-agent, l2x-dataplane, l2x-ike; HOSTS
+#      hosts per site, default 4, lib/agenttopo.sh): the time to extend
+#      NETS networks (default 256) over HOSTS pairs, first POST to last
+#      `extended`; then, scaled in to one pair, MOVES (default 20) moves
+#      by alternate scale-outs and scale-ins (1 <-> 2 pairs) of six
+#      networks with a VM each, every move's traffic gap from a ping every
+#      10 ms: min / median / max;
 # (the manager failover time is printed by tests/integration/
 # agent_etcd_test.sh with FAILOVER_ROUNDS=N, which make bench runs too).
 # Figures, never pass/fail (a step that does not happen is reported and
-# the bench goes on). Four dataplanes share the two cores (two workers per
-# core): the gaps are hundreds of milliseconds, not throughput. Run as
-# root from the repository (make bench); about 4 minutes.
+# the bench goes on). 2 x HOSTS dataplanes share the two cores (A's
+# workers on core 1, B's on core 0): the figures are control-plane times
+# and gaps of hundreds of milliseconds, not throughput. Run as root from
+# the repository (make bench); about 5 minutes.
 set -u -o pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=tests/integration/lib/topo.sh
@@ -21,7 +23,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=tests/integration/lib/checks.sh
 . "$ROOT/tests/integration/lib/checks.sh"
 
-NETS=${NETS:-250}
+NETS=${NETS:-256}
+HOSTS=${HOSTS:-4}
 MOVES=${MOVES:-20}
 VLANS="100 200 300 400 500 600"
 
@@ -45,18 +48,17 @@ why=$(topo_needs) || { echo "bench-scale: skipped: $why"; exit 0; }
 # shellcheck source=tests/integration/lib/agenttopo.sh
 . "$ROOT/tests/integration/lib/agenttopo.sh"
 
-echo "== scaling (issue 10): real appliances, 2 hosts per site"
+echo "== scaling (issue 10): real appliances, $HOSTS hosts per site"
 AGT_EXTEND_TIMEOUT=300
 agt_build
 for x in a b; do
-	agt_host "$x" 1
-	agt_host "$x" 2
+	for i in $(seq "$HOSTS"); do agt_host "$x" "$i"; done
 	ports=()
 	for v in $VLANS; do
 		agt_vm "$x$v" "$x" "$v"
 		ports+=("$x$v:$v")
 	done
-	agt_switch "$x" 2 "${ports[@]}"
+	agt_switch "$x" "$HOSTS" "${ports[@]}"
 done
 pgs=$(seq 1000 $((1000 + NETS - 1)))
 # shellcheck disable=SC2086 # the VLAN lists
@@ -64,11 +66,10 @@ agt_manager a && agt_manager b && agt_pair &&
 	agt_inventory a $VLANS $pgs && agt_inventory b $VLANS $pgs ||
 	{ echo "bench-scale: the sites did not come up"; exit 0; }
 for x in a b; do
-	agt_appliance "$x" 1 "dvs-$x"
-	agt_appliance "$x" 2 "dvs-$x"
+	for i in $(seq "$HOSTS"); do agt_appliance "$x" "$i" "dvs-$x"; done
 done
-agt_wait_jq 60 a /appliances '[.[] | select(.health == "healthy")] | length == 2' || true
-agt_api a POST /serviceMeshes '{"name":"m1","localComputeProfile":"cp-a","remoteComputeProfile":"cp-b","switches":[{"switch":"dvs-a","remoteSwitch":"dvs-b","appliancePairs":2}]}' >/dev/null
+agt_wait_jq 90 a /appliances "[.[] | select(.health == \"healthy\")] | length == $HOSTS" || true
+agt_api a POST /serviceMeshes "{\"name\":\"m1\",\"localComputeProfile\":\"cp-a\",\"remoteComputeProfile\":\"cp-b\",\"switches\":[{\"switch\":\"dvs-a\",\"remoteSwitch\":\"dvs-b\",\"appliancePairs\":$HOSTS}]}" >/dev/null
 agt_wait_jq 90 a /serviceMeshes/m1 '.state == "up"' ||
 	{ echo "bench-scale: the mesh did not come up"; exit 0; }
 
@@ -82,23 +83,27 @@ raw() {
 		"$(agt_url a)/api/v1$2"
 }
 
-# 1a. NETS networks over two pairs.
+# 1a. NETS networks over HOSTS pairs.
 t0=$(date +%s.%N)
 for v in $pgs; do
 	raw POST /networkExtensions "{\"switch\":\"dvs-a\",\"portGroup\":\"pg$v\",\"destination\":{\"switch\":\"dvs-b\",\"vlan\":$v}}"
 done
 t1=$(date +%s.%N)
 if agt_wait_jq 300 a /networkExtensions "length == $NETS and all(.state == \"extended\")"; then
-	awk -v a="$t0" -v b="$t1" -v c="$(date +%s.%N)" -v n="$NETS" 'BEGIN {
-		printf "  extend %d networks over 2 real pairs: %.1f s (POSTs %.1f s), first POST to last extended\n",
-			n, c - a, b - a }'
+	awk -v a="$t0" -v b="$t1" -v c="$(date +%s.%N)" -v n="$NETS" -v h="$HOSTS" 'BEGIN {
+		printf "  extend %d networks over %d real pairs: %.1f s (POSTs %.1f s), first POST to last extended\n",
+			n, h, c - a, b - a }'
 else
-	echo "  extend $NETS networks over 2 real pairs: not all extended within 300 s"
+	echo "  extend $NETS networks over $HOSTS real pairs: not all extended within 300 s"
 fi
 for id in $(agt_jq a /networkExtensions '.[].id'); do
 	raw DELETE "/networkExtensions/$id"
 done
 agt_wait_jq 120 a /networkExtensions 'length == 0' || true
+# One pair left for the moves (the others drain empty and go).
+agt_api a PATCH /serviceMeshes/m1 '{"switches":[{"switch":"dvs-a","appliancePairs":1}]}' >/dev/null
+agt_wait_jq 60 a /serviceMeshes/m1 '(.pairs | length) == 1' ||
+	echo "  (the mesh did not scale in to one pair)"
 
 # 1b. Moves: six networks, alternate scale-in and scale-out.
 for v in $VLANS; do
@@ -113,11 +118,11 @@ settled() { # PAIRS
 placed() {
 	agt_jq a /networkExtensions '[.[] | "\(.vlan):\(.pair)"] | sort | join(" ")'
 }
-settled 2 || echo "  (the six networks did not settle on 2 pairs)"
+settled 1 || echo "  (the six networks did not settle on 1 pair)"
 : >"$TMP/gaps"
-n=0 want=2
+n=0 want=1
 while [ "$n" -lt "$MOVES" ]; do
-	want=$((3 - want)) # 1, 2, 1, ...
+	want=$((3 - want)) # 2, 1, 2, ...
 	before=$(placed)
 	for v in $VLANS; do
 		ip netns exec "${P}a$v" ping -n -D -i 0.01 -W 1 \

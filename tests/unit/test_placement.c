@@ -1068,6 +1068,74 @@ static void test_address_fill(void **state)
 			 -EINVAL);
 }
 
+/* ---- health --------------------------------------------------------- */
+
+/* One judgement: leading_for, reporting, local_up, remote_fresh,
+ * remote_up, was_up, sick, down_for, fails -> verdict and reason piece. */
+struct judge_case {
+	const char *what;
+	struct l2x_place_health h;
+	enum l2x_place_verdict want;
+	const char *why; /* NULL: none */
+};
+
+#define H(a_lead, a_rep, a_lup, a_rf, a_rup, a_was, a_sick, a_down, a_fails) \
+	{                                                                    \
+		.leading_for = (a_lead), .reporting = (a_rep),               \
+		.local_up = (a_lup), .remote_fresh = (a_rf),                 \
+		.remote_up = (a_rup), .was_up = (a_was), .sick = (a_sick),   \
+		.down_for = (a_down), .down_limit = 5.0, .fails = (a_fails), \
+		.hold_after = 3                                              \
+	}
+
+static const struct judge_case judge_cases[] = {
+    {"up and healthy: nothing", H(60, 1, 1, 1, 1, 1, 0, 0, 0), L2X_PLACE_KEEP,
+     NULL},
+    {"up again after a failure: recovered", H(60, 1, 1, 1, 1, 1, 1, 0, 1),
+     L2X_PLACE_RECOVERED, NULL},
+    {"silent appliance: failed at once", H(60, 0, 0, 1, 1, 1, 0, 0.5, 0),
+     L2X_PLACE_FAILED, "stopped reporting"},
+    {"tunnel down 4.9 s: not yet", H(60, 1, 0, 1, 1, 1, 0, 4.9, 0),
+     L2X_PLACE_KEEP, NULL},
+    {"tunnel down 5 s: failed", H(60, 1, 0, 1, 1, 1, 0, 5.0, 0),
+     L2X_PLACE_FAILED, "its tunnel is down"},
+    {"the paired site silent 5 s: failed", H(60, 1, 1, 0, 0, 1, 0, 5.0, 0),
+     L2X_PLACE_FAILED, "does not answer"},
+    {"the paired site says down 5 s: failed", H(60, 1, 1, 1, 0, 1, 0, 6.0, 0),
+     L2X_PLACE_FAILED, "reports it down"},
+    {"never up (still coming up): not a failure",
+     H(60, 0, 0, 0, 0, 0, 0, 30, 0), L2X_PLACE_KEEP, NULL},
+    {"unhealthy already: no second failure", H(60, 0, 0, 1, 1, 1, 1, 30, 1),
+     L2X_PLACE_KEEP, NULL},
+    {"third failure in the window: held", H(60, 0, 0, 1, 1, 1, 0, 1, 2),
+     L2X_PLACE_HELD, "stopped reporting"},
+    {"second failure: not held yet", H(60, 1, 0, 1, 1, 1, 0, 9, 1),
+     L2X_PLACE_FAILED, "tunnel is down"},
+    {"just took the lead: silence is not judged",
+     H(9.9, 0, 0, 0, 0, 1, 0, 9.9, 0), L2X_PLACE_KEEP, NULL},
+    {"just took the lead: no recovery judged either",
+     H(1, 1, 1, 1, 1, 1, 1, 0, 0), L2X_PLACE_KEEP, NULL},
+    {"grace over: judged", H(10, 0, 0, 0, 0, 1, 0, 10, 0), L2X_PLACE_FAILED,
+     "stopped reporting"},
+};
+
+static void test_judge_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < L2X_ARRAY_LEN(judge_cases); i++) {
+		const struct judge_case *c = &judge_cases[i];
+		const char *why = "unset";
+		enum l2x_place_verdict v = l2x_place_judge(&c->h, &why);
+
+		if (v != c->want || (c->why == NULL) != (why == NULL) ||
+		    (c->why != NULL && strstr(why, c->why) == NULL))
+			fail_msg("%s: verdict %d (want %d), why '%s'", c->what,
+				 v, c->want, why != NULL ? why : "(null)");
+	}
+	print_message("health: %zu judgements as expected\n",
+		      L2X_ARRAY_LEN(judge_cases));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1079,6 +1147,7 @@ int main(void)
 	    cmocka_unit_test(test_rebalance_edges),
 	    cmocka_unit_test(test_rebalance_property),
 	    cmocka_unit_test(test_rebalance_limits),
+	    cmocka_unit_test(test_judge_table),
 	    cmocka_unit_test(test_mesh_table),
 	    cmocka_unit_test(test_mesh_same_name),
 	    cmocka_unit_test(test_mesh_reference),

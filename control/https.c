@@ -42,6 +42,8 @@ struct l2x_https {
 	l2x_https_handler handler;
 	void *arg;
 	size_t body_limit;
+	const char *large_prefix; /* prm's, or NULL */
+	size_t large_limit;
 	uint16_t port;
 	char *cert_pem; /* copies MHD reads from */
 	char *key_pem;
@@ -58,6 +60,7 @@ struct req {
 	size_t dropped; /* body bytes read and dropped past the limit */
 	int started;	/* the access handler has seen the headers */
 	int too_big;
+	size_t limit; /* its body's: body_limit or large_limit */
 };
 
 /* MHD's messages: kept while starting (the reason start failed), dropped
@@ -249,14 +252,18 @@ static enum MHD_Result on_headers(struct l2x_https *s, struct req *r,
 	char *end;
 
 	r->started = 1;
+	r->limit =
+	    s->large_prefix != NULL && strncmp(r->uri, s->large_prefix,
+					       strlen(s->large_prefix)) == 0
+		? s->large_limit
+		: s->body_limit;
 	if (cl == NULL)
 		return MHD_YES;
 	errno = 0;
 	n = strtoull(cl, &end, 10);
 	if (errno != 0 || end == cl || n > L2X_HTTPS_DISCARD_MAX)
-		return reply_error(c, 413, "body over %zu bytes",
-				   s->body_limit);
-	if (n > s->body_limit) {
+		return reply_error(c, 413, "body over %zu bytes", r->limit);
+	if (n > r->limit) {
 		r->too_big = 1;
 		return MHD_YES;
 	}
@@ -300,9 +307,10 @@ static int grow(char **buf, size_t *cap, size_t len, size_t want, size_t max)
 static enum MHD_Result on_body(struct l2x_https *s, struct req *r,
 			       const char *data, size_t n)
 {
-	if (!r->too_big && n <= s->body_limit - r->len) {
+	(void)s;
+	if (!r->too_big && n <= r->limit - r->len) {
 		if (grow(&r->body, &r->cap, r->len, r->len + n + 1,
-			 s->body_limit + 1) != 0)
+			 r->limit + 1) != 0)
 			return MHD_NO;
 		memcpy(r->body + r->len, data, n);
 		r->len += n;
@@ -347,8 +355,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		return ok;
 	}
 	if (r->too_big)
-		return reply_error(c, 413, "body over %zu bytes",
-				   s->body_limit);
+		return reply_error(c, 413, "body over %zu bytes", r->limit);
 
 	qm = strchr(r->uri, '?');
 	if (qm != NULL)
@@ -523,6 +530,11 @@ int l2x_https_start(const struct l2x_https_prm *prm, struct l2x_https **out,
 	s->arg = prm->arg;
 	s->body_limit =
 	    prm->body_limit ? prm->body_limit : L2X_HTTPS_BODY_LIMIT;
+	s->large_prefix = prm->large_prefix;
+	s->large_limit = prm->large_limit < s->body_limit ? s->body_limit
+			 : prm->large_limit > L2X_HTTPS_DISCARD_MAX
+			     ? L2X_HTTPS_DISCARD_MAX
+			     : prm->large_limit;
 	s->cert_pem = strdup(prm->cert_pem);
 	s->key_pem = strdup(prm->key_pem);
 	if (s->cert_pem == NULL || s->key_pem == NULL)

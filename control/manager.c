@@ -679,6 +679,11 @@ int l2x_mgr_run(const struct l2x_agentconf *conf, volatile sig_atomic_t *stop,
 	prm.cert_pem = m->id.cert_pem;
 	prm.key_pem = m->id.key_pem;
 	prm.threads = conf->threads;
+	/* An appliance's status names every network it holds: up to 4094 of
+	 * up to 31 characters (about 140 KiB); everything else stays under
+	 * the default 64 KiB. */
+	prm.large_prefix = "/api/v1/appliance/";
+	prm.large_limit = 512u << 10;
 	prm.handler = l2x_mgr_handle;
 	prm.arg = m;
 	rc = l2x_mgr_leader_start(m);

@@ -128,14 +128,16 @@ static int setup(void **state)
 		fprintf(stderr, "identity: %s\n", err);
 		return -1;
 	}
-	rc =
-	    l2x_https_start(&(struct l2x_https_prm){.addr = "127.0.0.1",
-						    .cert_pem = srv_id.cert_pem,
-						    .key_pem = srv_id.key_pem,
-						    .threads = 4,
-						    .timeout_s = 5,
-						    .handler = handler},
-			    &srv, err, sizeof(err));
+	rc = l2x_https_start(
+	    &(struct l2x_https_prm){.addr = "127.0.0.1",
+				    .cert_pem = srv_id.cert_pem,
+				    .key_pem = srv_id.key_pem,
+				    .threads = 4,
+				    .timeout_s = 5,
+				    .large_prefix = "/api/v1/big/",
+				    .large_limit = 256u << 10,
+				    .handler = handler},
+	    &srv, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "start: %s\n", err);
 		return -1;
@@ -501,6 +503,30 @@ static void test_body_limit(void **state)
 	assert_int_equal(status, 200);
 	assert_int_equal(seen.body_len, L2X_HTTPS_BODY_LIMIT);
 	assert_int_equal(atomic_load(&calls), before + 1);
+	free(big);
+	free(max);
+
+	/* Under the large prefix: up to large_limit, not one byte more. */
+	big = filled((256u << 10) + 1);
+	max = filled(256u << 10);
+	url_of(url, sizeof(url), "/api/v1/big/status");
+	assert_int_equal(l2x_https_call(&c, "PUT", url, max, &status, NULL, err,
+					sizeof(err)),
+			 0);
+	assert_int_equal(status, 200);
+	assert_int_equal(seen.body_len, 256u << 10);
+	assert_int_equal(l2x_https_call(&c, "PUT", url, big, &status, &resp,
+					err, sizeof(err)),
+			 0);
+	assert_int_equal(status, 413);
+	assert_non_null(strstr(resp, "body over 262144 bytes"));
+	free(resp);
+	/* A look-alike path is not under it. */
+	url_of(url, sizeof(url), "/api/v1/bigger");
+	assert_int_equal(l2x_https_call(&c, "PUT", url, max, &status, NULL, err,
+					sizeof(err)),
+			 0);
+	assert_int_equal(status, 413);
 	free(big);
 	free(max);
 }

@@ -363,11 +363,13 @@ fuzz: $(FUZZ_BIN)
 	@sh tools/run-fuzz.sh $(BUILD)/fuzz $(FUZZ_SECONDS) $(FUZZ_BIN)
 
 # --- benchmarks: figures, never pass/fail ---------------------------------
+# bench_nets drives the worker through DPDK ring ports (rte_eth_from_rings,
+# in the ring PMD's own library, which libdpdk's pkg-config does not list).
 $(BUILD)/plain/benchbin/%: $(BUILD)/plain/tests/bench/%.o \
 		$(BUILD)/plain/libl2x.a $(BUILD)/plain/libl2xcp.a
 	@mkdir -p $(@D)
 	@echo "  LD   $@"
-	$(Q)$(CC) $^ -o $@ $(LIBS_L2X)
+	$(Q)$(CC) $^ -o $@ $(LIBS_L2X) -lrte_net_ring
 bench: $(BENCH_BIN) $(VLANSW) $(PLACESIM) $(DATAPLANE) $(L2XCTL) $(AGENT)
 	@for b in $(BENCH_BIN); do $$b || exit 1; done
 	@VLANSW=$(VLANSW) DATAPLANE=$(DATAPLANE) L2XCTL=$(L2XCTL) \

@@ -73,7 +73,8 @@ static int check_prm(const struct l2x_fdb_prm *p)
 	if (len == 0 || len >= L2X_FDB_NAME_MAX)
 		return -EINVAL;
 	if (p->capacity < L2X_FDB_CAPACITY_MIN ||
-	    p->capacity > L2X_FDB_CAPACITY_MAX || p->mac_limit > p->capacity)
+	    p->capacity > L2X_FDB_CAPACITY_MAX || p->mac_limit > p->capacity ||
+	    p->nets > L2X_FDB_NETS_MAX)
 		return -EINVAL;
 	if (p->aging_s > L2X_FDB_AGING_MAX || p->learn_ring > L2X_FDB_RING_MAX)
 		return -EINVAL;
@@ -121,6 +122,15 @@ int l2x_fdb_create(const struct l2x_fdb_prm *prm, struct l2x_fdb **out)
 	fdb->flap_window_s = prm->flap_window_s ? prm->flap_window_s
 						: L2X_FDB_FLAP_WINDOW_DEFAULT;
 	fdb->qsbr = prm->qsbr;
+	fdb->nets = prm->nets ? prm->nets : 1;
+	fdb->net = rte_zmalloc_socket(
+	    "l2x_fdb_net", sizeof(fdb->net[0]) * fdb->nets, 0, prm->socket);
+	if (fdb->net == NULL) {
+		rc = -ENOMEM;
+		goto err_fdb;
+	}
+	for (uint32_t i = 0; i < fdb->nets; i++)
+		fdb->net[i].mac_limit = fdb->mac_limit;
 
 	if (rte_hash_find_existing(fdb->hname) != NULL) {
 		rc = -EEXIST;
@@ -180,6 +190,7 @@ err_arrays:
 err_hash:
 	rte_hash_free(fdb->h);
 err_fdb:
+	rte_free(fdb->net);
 	rte_free(fdb);
 	return rc;
 }
@@ -193,6 +204,7 @@ void l2x_fdb_destroy(struct l2x_fdb *fdb)
 	rte_free(fdb->defer);
 	rte_free(fdb->key_of);
 	rte_free(fdb->ent);
+	rte_free(fdb->net);
 	rte_free(fdb);
 }
 
@@ -239,10 +251,13 @@ static int insert(struct l2x_fdb *fdb, uint64_t key, uint8_t st, uint32_t now)
 	__atomic_store_n(&e->state, (uint8_t)(st | L2X_FDB_ST_VALID),
 			 __ATOMIC_RELEASE);
 	fdb->key_of[pos] = key;
-	if (st & L2X_FDB_F_PINNED)
+	if (st & L2X_FDB_F_PINNED) {
 		fdb->n_static++;
-	else
+		fdb->net[l2x_fdb_key_net(key)].n_static++;
+	} else {
 		fdb->n_dynamic++;
+		fdb->net[l2x_fdb_key_net(key)].n_dynamic++;
+	}
 	return 0;
 }
 
@@ -253,12 +268,16 @@ static void remove_at(struct l2x_fdb *fdb, uint32_t pos)
 	struct l2x_fdb_entry *e = &fdb->ent[pos];
 	uint8_t st = __atomic_exchange_n(&e->state, 0, __ATOMIC_ACQ_REL);
 	uint64_t key = fdb->key_of[pos];
+	struct l2x_fdb_net *net = &fdb->net[l2x_fdb_key_net(key)];
 
 	rte_hash_del_key(fdb->h, &key);
-	if (st & L2X_FDB_F_PINNED)
+	if (st & L2X_FDB_F_PINNED) {
 		fdb->n_static--;
-	else
+		net->n_static--;
+	} else {
 		fdb->n_dynamic--;
+		net->n_dynamic--;
+	}
 	if (fdb->qsbr == NULL) {
 		rte_hash_free_key_with_position(fdb->h, (int32_t)pos);
 		return;
@@ -274,12 +293,15 @@ static void remove_at(struct l2x_fdb *fdb, uint32_t pos)
 static unsigned int drain_one(struct l2x_fdb *fdb, const struct l2x_fdb_req *r,
 			      uint32_t now)
 {
-	uint32_t t = r->now_s;
+	uint32_t t = r->now_s, nid = l2x_fdb_key_net(r->key);
+	struct l2x_fdb_net *net;
 	int32_t pos;
 	int rc;
 
-	if (r->side > L2X_SIDE_TUNNEL || l2x_fdb_key_bad_src(r->key))
+	if (r->side > L2X_SIDE_TUNNEL || l2x_fdb_key_bad_src(r->key) ||
+	    nid >= fdb->nets)
 		return 0; /* workers never queue these */
+	net = &fdb->net[nid];
 	if ((int32_t)(t - now) > 0)
 		t = now;
 	pos = rte_hash_lookup(fdb->h, &r->key);
@@ -288,7 +310,8 @@ static unsigned int drain_one(struct l2x_fdb *fdb, const struct l2x_fdb_req *r,
 		l2x_fdb_entry_learn(fdb, (uint32_t)pos, r->side, t, &fdb->ctl);
 		return 0;
 	}
-	if (fdb->n_dynamic >= fdb->mac_limit) {
+	if (net->n_dynamic >= net->mac_limit) {
+		net->limit_refused++;
 		fdb->limit_refused++;
 		return 0;
 	}
@@ -366,19 +389,20 @@ unsigned int l2x_fdb_age(struct l2x_fdb *fdb, uint64_t now_s)
 	return n;
 }
 
-int l2x_fdb_add_static(struct l2x_fdb *fdb, const struct rte_ether_addr *mac,
-		       enum l2x_side side, unsigned int flags, uint64_t now_s)
+int l2x_fdb_add_static(struct l2x_fdb *fdb, uint32_t nid,
+		       const struct rte_ether_addr *mac, enum l2x_side side,
+		       unsigned int flags, uint64_t now_s)
 {
 	const uint32_t now = (uint32_t)now_s;
 	uint64_t key;
 	uint8_t st;
 	int32_t pos;
 
-	if (fdb == NULL || mac == NULL ||
+	if (fdb == NULL || mac == NULL || nid >= fdb->nets ||
 	    (unsigned int)side > L2X_SIDE_TUNNEL ||
 	    (flags & ~(unsigned int)L2X_FDB_F_PINNED))
 		return -EINVAL;
-	key = l2x_fdb_key(mac);
+	key = l2x_fdb_nkey(nid, mac);
 	if (l2x_fdb_key_bad_src(key))
 		return -EINVAL;
 	st = (uint8_t)(L2X_FDB_F_STATIC | (flags & L2X_FDB_F_GATEWAY) | side);
@@ -396,20 +420,23 @@ int l2x_fdb_add_static(struct l2x_fdb *fdb, const struct rte_ether_addr *mac,
 	if (!(old & L2X_FDB_F_PINNED)) {
 		fdb->n_dynamic--;
 		fdb->n_static++;
+		fdb->net[nid].n_dynamic--;
+		fdb->net[nid].n_static++;
 	}
 	if ((int32_t)(now - __atomic_load_n(&e->seen_s, __ATOMIC_RELAXED)) > 0)
 		__atomic_store_n(&e->seen_s, now, __ATOMIC_RELAXED);
 	return 0;
 }
 
-int l2x_fdb_del(struct l2x_fdb *fdb, const struct rte_ether_addr *mac)
+int l2x_fdb_del(struct l2x_fdb *fdb, uint32_t nid,
+		const struct rte_ether_addr *mac)
 {
 	uint64_t key;
 	int32_t pos;
 
-	if (fdb == NULL || mac == NULL)
+	if (fdb == NULL || mac == NULL || nid >= fdb->nets)
 		return -EINVAL;
-	key = l2x_fdb_key(mac);
+	key = l2x_fdb_nkey(nid, mac);
 	reclaim(fdb);
 	pos = rte_hash_lookup(fdb->h, &key);
 	if (pos < 0)
@@ -419,10 +446,14 @@ int l2x_fdb_del(struct l2x_fdb *fdb, const struct rte_ether_addr *mac)
 	return 0;
 }
 
-unsigned int l2x_fdb_flush(struct l2x_fdb *fdb, bool only_dynamic)
+unsigned int l2x_fdb_flush(struct l2x_fdb *fdb, uint32_t nid, bool only_dynamic)
 {
 	unsigned int n = 0;
 
+	if (nid != L2X_FDB_NET_ALL &&
+	    (nid >= fdb->nets ||
+	     fdb->net[nid].n_dynamic + fdb->net[nid].n_static == 0))
+		return 0; /* nothing to look for */
 	reclaim(fdb);
 	for (uint32_t pos = 0; pos < fdb->npos; pos++) {
 		uint8_t st =
@@ -432,10 +463,36 @@ unsigned int l2x_fdb_flush(struct l2x_fdb *fdb, bool only_dynamic)
 			continue;
 		if (only_dynamic && (st & L2X_FDB_F_PINNED))
 			continue;
+		if (nid != L2X_FDB_NET_ALL &&
+		    l2x_fdb_key_net(fdb->key_of[pos]) != nid)
+			continue;
 		remove_at(fdb, pos);
 		n++;
 	}
 	fdb->deleted += n;
+	return n;
+}
+
+int l2x_fdb_net_limit(struct l2x_fdb *fdb, uint32_t nid, uint32_t mac_limit)
+{
+	if (fdb == NULL || nid >= fdb->nets || mac_limit == 0 ||
+	    mac_limit > L2X_FDB_CAPACITY_MAX)
+		return -EINVAL;
+	fdb->net[nid].mac_limit = mac_limit;
+	return 0;
+}
+
+unsigned int l2x_fdb_net_flush(struct l2x_fdb *fdb, uint32_t nid,
+			       uint64_t now_s)
+{
+	unsigned int n;
+
+	if (fdb == NULL || nid >= fdb->nets)
+		return 0;
+	/* requests of nid still queued would insert it again later */
+	l2x_fdb_drain(fdb, now_s);
+	n = l2x_fdb_flush(fdb, nid, false);
+	fdb->net[nid] = (struct l2x_fdb_net){.mac_limit = fdb->mac_limit};
 	return n;
 }
 
@@ -447,6 +504,7 @@ static void fill_info(const struct l2x_fdb *fdb, uint32_t pos, uint8_t st,
 	    (int32_t)(now - __atomic_load_n(&e->seen_s, __ATOMIC_RELAXED));
 
 	memset(out, 0, sizeof(*out));
+	out->net = l2x_fdb_key_net(fdb->key_of[pos]);
 	l2x_fdb_key_mac(fdb->key_of[pos], &out->mac);
 	out->side = (enum l2x_side)(st & L2X_FDB_ST_SIDE);
 	out->flags = st & L2X_FDB_ST_FLAGS;
@@ -454,16 +512,17 @@ static void fill_info(const struct l2x_fdb *fdb, uint32_t pos, uint8_t st,
 	out->moves = __atomic_load_n(&e->moves, __ATOMIC_RELAXED);
 }
 
-int l2x_fdb_get(const struct l2x_fdb *fdb, const struct rte_ether_addr *mac,
-		uint64_t now_s, struct l2x_fdb_info *out)
+int l2x_fdb_get(const struct l2x_fdb *fdb, uint32_t nid,
+		const struct rte_ether_addr *mac, uint64_t now_s,
+		struct l2x_fdb_info *out)
 {
 	uint64_t key;
 	int32_t pos;
 	uint8_t st;
 
-	if (fdb == NULL || mac == NULL || out == NULL)
+	if (fdb == NULL || mac == NULL || out == NULL || nid >= fdb->nets)
 		return -EINVAL;
-	key = l2x_fdb_key(mac);
+	key = l2x_fdb_nkey(nid, mac);
 	pos = rte_hash_lookup(fdb->h, &key);
 	if (pos < 0)
 		return -ENOENT;
@@ -474,26 +533,44 @@ int l2x_fdb_get(const struct l2x_fdb *fdb, const struct rte_ether_addr *mac,
 	return 0;
 }
 
-int l2x_fdb_walk(struct l2x_fdb *fdb, uint64_t now_s, l2x_fdb_walk_fn fn,
-		 void *ctx)
+uint32_t l2x_fdb_positions(const struct l2x_fdb *fdb)
+{
+	return fdb->npos;
+}
+
+int l2x_fdb_walk(struct l2x_fdb *fdb, uint32_t nid, uint64_t now_s,
+		 uint32_t *pos, uint32_t max_pos, l2x_fdb_walk_fn fn, void *ctx)
 {
 	struct l2x_fdb_info info;
+	uint32_t p = pos ? *pos : 0, end = fdb ? fdb->npos : 0;
+	int rc = 0;
 
 	if (fdb == NULL || fn == NULL)
 		return -EINVAL;
-	for (uint32_t pos = 0; pos < fdb->npos; pos++) {
+	if (p > end)
+		p = end;
+	if (max_pos != 0 && end - p > max_pos)
+		end = p + max_pos;
+	/* a network with no entry has nothing to show */
+	if (nid != L2X_FDB_NET_ALL &&
+	    (nid >= fdb->nets ||
+	     fdb->net[nid].n_dynamic + fdb->net[nid].n_static == 0))
+		p = end = fdb->npos;
+	for (; p < end && rc == 0; p++) {
 		uint8_t st =
-		    __atomic_load_n(&fdb->ent[pos].state, __ATOMIC_ACQUIRE);
-		int rc;
+		    __atomic_load_n(&fdb->ent[p].state, __ATOMIC_ACQUIRE);
 
 		if (!(st & L2X_FDB_ST_VALID))
 			continue;
-		fill_info(fdb, pos, st, (uint32_t)now_s, &info);
+		if (nid != L2X_FDB_NET_ALL &&
+		    l2x_fdb_key_net(fdb->key_of[p]) != nid)
+			continue;
+		fill_info(fdb, p, st, (uint32_t)now_s, &info);
 		rc = fn(&info, ctx);
-		if (rc)
-			return rc;
 	}
-	return 0;
+	if (pos)
+		*pos = p;
+	return rc;
 }
 
 static void add_lcore(struct l2x_fdb_stats *s, const struct l2x_fdb_lcore *c)
@@ -521,6 +598,21 @@ void l2x_fdb_stats(const struct l2x_fdb *fdb, const struct l2x_fdb_lcore *lc,
 	add_lcore(out, &fdb->ctl);
 	for (unsigned int i = 0; lc != NULL && i < n_lc; i++)
 		add_lcore(out, &lc[i]);
+}
+
+void l2x_fdb_net_stats(const struct l2x_fdb *fdb, uint32_t nid,
+		       struct l2x_fdb_net_stats *out)
+{
+	const struct l2x_fdb_net *n;
+
+	memset(out, 0, sizeof(*out));
+	if (fdb == NULL || nid >= fdb->nets)
+		return;
+	n = &fdb->net[nid];
+	out->entries = (uint64_t)n->n_dynamic + n->n_static;
+	out->statics = n->n_static;
+	out->mac_limit = n->mac_limit;
+	out->limit_refused = n->limit_refused;
 }
 
 int l2x_fdb_tb_init(struct l2x_fdb_tb *tb, uint64_t rate_pps, uint32_t burst,

@@ -1,16 +1,28 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fdb.h - the MAC table of one extended network (DESIGN.md, "Bridge
+ * fdb.h - the MAC table of the extended networks (DESIGN.md, "Bridge
  * semantics"; STYLE.md 10).
  *
- * Each extended network has its own table: MAC -> side (the LAN port or the
- * tunnel), when it was last seen, how often it moved, and flags (static,
- * gateway, flapping). The bridge asks it two questions per frame: where does
- * the source live (learning), and where does the destination go (forwarding
- * with split horizon). An appliance bridges between exactly two sides, so a
- * side is one bit.
+ * One table holds the MACs of every network of the appliance: (network,
+ * MAC) -> side (the LAN port or the tunnel), when it was last seen, how
+ * often it moved, and flags (static, gateway, flapping). The bridge asks
+ * it two questions per frame: where does the source live (learning), and
+ * where does the destination go (forwarding with split horizon). An
+ * appliance bridges between exactly two sides, so a side is one bit.
  *
  * Shape, and why:
+ *
+ * - One table for all networks, not one per network (GitHub issue 10:
+ *   4094 networks per appliance). A table per network must be sized for
+ *   that network's MAC limit up front: measured, 376 KiB of DPDK memory
+ *   per table of 4096 entries (1.5 GiB for 4094, for MACs that mostly
+ *   never come), and three DPDK memzones each, so DPDK refused the
+ *   ~840th table (RTE_MAX_MEMZONE; docs/architecture.md, "MAC
+ *   learning"). One table sized for the appliance (capacity, the global
+ *   bound) costs what its entries cost, whatever the number of networks,
+ *   and a network added or removed creates or frees no table. Each
+ *   network keeps its own bound (its MAC limit), counted here per
+ *   network id.
  *
  * - Storage is a DPDK rte_hash created with RTE_HASH_EXTRA_FLAGS_RW_
  *   CONCURRENCY_LF: lookups take no lock and see either the old or the new
@@ -21,12 +33,21 @@
  *   key position rte_hash_add_key() returns: rte_hash_lookup_bulk() yields
  *   positions and the entry is one indexed load away, no pointer to chase.
  *
- * - The key is the MAC zero-padded to 8 bytes (a uint64_t). It costs
- *   nothing: rte_hash rounds each key slot to 16 bytes either way (8-byte
- *   header + key, KEY_ALIGNMENT 16). It buys a compare that is one 64-bit
- *   equality (set with rte_hash_set_cmp_func instead of memcmp), a hash that
- *   is one CRC32 instruction (rte_hash_crc_8byte), and a key the worker can
- *   keep in a register and pass by value.
+ * - The key is 8 bytes: the MAC's 6 bytes, then the network id's 2
+ *   (l2x_fdb_nkey). It costs nothing: rte_hash rounds each key slot to 16
+ *   bytes either way (8-byte header + key, KEY_ALIGNMENT 16), and a worker
+ *   makes it with one OR of the network's constant into the MAC. It buys a
+ *   compare that is one 64-bit equality (set with rte_hash_set_cmp_func
+ *   instead of memcmp), a hash that is one CRC32 instruction
+ *   (rte_hash_crc_8byte), and a key the worker can keep in a register and
+ *   pass by value. The same MAC in two networks is two entries.
+ *
+ * - Network ids are the caller's (the dataplane's network slots,
+ *   0..nets-1). An id has a MAC limit (l2x_fdb_net_limit) and counts of
+ *   its entries. When a network goes, l2x_fdb_net_flush() empties its id
+ *   (after the workers stopped using it) so that the id can serve another
+ *   network: nothing of the old one stays behind, not even a learn request
+ *   still on the ring.
  *
  * - Each entry's side, flags and "valid" bit share one byte (state), read
  *   with acquire and changed with compare-and-swap, so a reader never sees
@@ -35,15 +56,15 @@
  *
  * - Workers never insert. rte_hash LF allows one writer, and that is the
  *   control thread. A worker that meets an unknown source puts a learn
- *   request (MAC, side, now) on a multi-producer/single-consumer rte_ring;
- *   the control thread inserts it in l2x_fdb_drain(), where the MAC limit is
- *   enforced. The frame itself is flooded meanwhile, as for any unknown MAC;
- *   a full ring loses the request (counted) and the next frame asks again.
- *   Workers do update entries that exist: refresh last-seen (only when the
- *   coarse second changed, so the cache line stays clean, as Linux
- *   br_fdb.c does) and move the side (only on a real move, counted). This
- *   makes a VM that migrated (RARP/GARP after vMotion) switch sides on its
- *   first frame, without waiting for the control thread.
+ *   request (key, side, now) on a multi-producer/single-consumer rte_ring;
+ *   the control thread inserts it in l2x_fdb_drain(), where the MAC limits
+ *   are enforced. The frame itself is flooded meanwhile, as for any unknown
+ *   MAC; a full ring loses the request (counted) and the next frame asks
+ *   again. Workers do update entries that exist: refresh last-seen (only
+ *   when the coarse second changed, so the cache line stays clean, as
+ *   Linux br_fdb.c does) and move the side (only on a real move, counted).
+ *   This makes a VM that migrated (RARP/GARP after vMotion) switch sides on
+ *   its first frame, without waiting for the control thread.
  *
  * - Static and gateway entries are pinned: they never move and never age. A
  *   frame that claims a pinned MAC from the other side is a conflict (a
@@ -74,9 +95,10 @@
  *
  * - Control thread only (one thread per table, never concurrently with
  *   itself): l2x_fdb_create, _destroy, _drain, _age, _add_static, _del,
- *   _flush, _get, _walk, _stats. They may run while workers look up and
- *   learn. Destroy only after every worker stopped using the table (take it
- *   out of the workers' view, then wait a grace period).
+ *   _flush, _net_limit, _net_flush, _get, _walk, _stats, _net_stats. They
+ *   may run while workers look up and learn. Destroy only after every
+ *   worker stopped using the table (take it out of the workers' view, then
+ *   wait a grace period); the same for _net_flush and the network's id.
  * - Any lcore, lock-free, no allocation (bridge/fdb_fast.c):
  *   l2x_fdb_lookup_bulk, _learn_bulk, _forward_bulk, _forward. Workers that
  *   use a table created with a QSBR variable must be registered on it and
@@ -119,6 +141,11 @@
 #define L2X_FDB_FLAP_MOVES_MAX 254
 #define L2X_FDB_FLAP_WINDOW_DEFAULT 10
 #define L2X_FDB_FLAP_WINDOW_MAX 3600
+/* Network ids a table can count: 0..nets-1, nets at most this (16 bits of
+ * the key). */
+#define L2X_FDB_NETS_MAX 65536u
+/* "Every network" for l2x_fdb_flush and l2x_fdb_walk. */
+#define L2X_FDB_NET_ALL UINT32_MAX
 /* Largest burst of the bulk functions: one bit of a uint64_t mask per
  * frame, and rte_hash_lookup_bulk's own limit. */
 #define L2X_FDB_BURST_MAX RTE_HASH_LOOKUP_BULK_MAX
@@ -172,8 +199,12 @@ enum l2x_fdb_fwd {
 /* Creation parameters. Fields left 0 take the default named. */
 struct l2x_fdb_prm {
 	const char *name;	   /* 1..L2X_FDB_NAME_MAX-1 chars, unique */
-	uint32_t capacity;	   /* entries, L2X_FDB_CAPACITY_MIN..._MAX */
-	uint32_t mac_limit;	   /* dynamic entries at most; 0: capacity */
+	uint32_t capacity;	   /* entries of all networks together,
+				      L2X_FDB_CAPACITY_MIN..._MAX */
+	uint32_t nets;		   /* network ids 0..nets-1; 0: 1 */
+	uint32_t mac_limit;	   /* each network's dynamic entries at
+				      most, until l2x_fdb_net_limit();
+				      0: capacity */
 	uint32_t aging_s;	   /* 0: L2X_FDB_AGING_DEFAULT */
 	uint32_t learn_ring;	   /* learn requests queued; 0: default */
 	uint16_t flap_moves;	   /* flapping above this many moves ... */
@@ -227,8 +258,17 @@ struct l2x_fdb_stat_desc {
 #define L2X_FDB_STAT_COUNT (sizeof(struct l2x_fdb_stats) / sizeof(uint64_t))
 extern const struct l2x_fdb_stat_desc l2x_fdb_stat_desc[L2X_FDB_STAT_COUNT];
 
+/* One network's counters (l2x_fdb_net_stats). */
+struct l2x_fdb_net_stats {
+	uint64_t entries;	/* dynamic and pinned */
+	uint64_t statics;	/* pinned */
+	uint64_t mac_limit;	/* its bound on dynamic entries */
+	uint64_t limit_refused; /* learns refused by that bound */
+};
+
 /* One entry as the control thread shows it. */
 struct l2x_fdb_info {
+	uint32_t net; /* network id */
 	struct rte_ether_addr mac;
 	enum l2x_side side;
 	uint8_t flags;	/* L2X_FDB_F_* */
@@ -256,13 +296,44 @@ struct l2x_fdb_tb {
 
 /* --- keys ---------------------------------------------------------------*/
 
-/* The table key of a MAC: its 6 bytes, in order, zero-padded to 8. */
+/* The table key of a MAC in network 0: its 6 bytes, in order, then two
+ * zero bytes (the network id). */
 static inline uint64_t l2x_fdb_key(const struct rte_ether_addr *mac)
 {
 	uint64_t k = 0;
 
 	memcpy(&k, mac->addr_bytes, RTE_ETHER_ADDR_LEN);
 	return k;
+}
+
+/* The key of a MAC in network nid (< L2X_FDB_NETS_MAX): the MAC's bytes,
+ * then nid's two. The bytes do not overlap, so a worker ORs the key of
+ * l2x_fdb_nkey(nid, NULL) (the network's constant) into l2x_fdb_key(). */
+static inline uint64_t l2x_fdb_nkey(uint32_t nid,
+				    const struct rte_ether_addr *mac)
+{
+	uint16_t id = (uint16_t)nid;
+	uint64_t k = 0;
+
+	if (mac != NULL)
+		memcpy(&k, mac->addr_bytes, RTE_ETHER_ADDR_LEN);
+	memcpy((uint8_t *)&k + RTE_ETHER_ADDR_LEN, &id, sizeof(id));
+	return k;
+}
+
+/* The network id of a key. */
+static inline uint32_t l2x_fdb_key_net(uint64_t key)
+{
+	uint16_t id;
+
+	memcpy(&id, (const uint8_t *)&key + RTE_ETHER_ADDR_LEN, sizeof(id));
+	return id;
+}
+
+/* The key without its network id: the MAC alone (l2x_fdb_key's form). */
+static inline uint64_t l2x_fdb_key_strip(uint64_t key)
+{
+	return key & ~l2x_fdb_nkey(0xffff, NULL);
 }
 
 static inline void l2x_fdb_key_mac(uint64_t key, struct rte_ether_addr *mac)
@@ -284,7 +355,7 @@ static inline bool l2x_fdb_key_is_group(uint64_t key)
  * is_valid_ether_addr()). */
 static inline bool l2x_fdb_key_bad_src(uint64_t key)
 {
-	return key == 0 || l2x_fdb_key_is_group(key);
+	return l2x_fdb_key_strip(key) == 0 || l2x_fdb_key_is_group(key);
 }
 
 /* --- control thread (bridge/fdb.c) ------------------------------------- */
@@ -300,10 +371,11 @@ void l2x_fdb_destroy(struct l2x_fdb *fdb);
 /* Insert what the workers asked to learn: every request queued when the
  * call starts, at most the ring's size. A request for a MAC already present
  * refreshes or moves it like a worker would. New dynamic entries beyond
- * mac_limit are refused (limit_refused), and beyond the capacity
- * (full_refused). An entry's last-seen time is the request's, never later
- * than now_s. Also returns deferred positions whose grace period ended.
- * Control thread. Returns the number of entries inserted. */
+ * their network's MAC limit are refused (limit_refused), and beyond the
+ * capacity (full_refused); a request for a network id >= nets is dropped. An
+ * entry's last-seen time is the request's, never later than now_s. Also returns
+ * deferred positions whose grace period ended. Control thread. Returns the
+ * number of entries inserted. */
 unsigned int l2x_fdb_drain(struct l2x_fdb *fdb, uint64_t now_s);
 
 /* Remove dynamic entries not seen for aging_s seconds or more
@@ -313,40 +385,77 @@ unsigned int l2x_fdb_drain(struct l2x_fdb *fdb, uint64_t now_s);
  * frame learns the MAC again. Control thread. Returns the entries removed. */
 unsigned int l2x_fdb_age(struct l2x_fdb *fdb, uint64_t now_s);
 
-/* Add or replace a static entry: mac on side, flags 0 or
+/* Add or replace a static entry: mac in network nid on side, flags 0 or
  * L2X_FDB_F_GATEWAY (L2X_FDB_F_STATIC is implied and may be given). An
  * existing dynamic entry becomes static in place, keeping its move count.
- * Static entries do not count against mac_limit. Control thread. Returns
- * 0, -EINVAL (group or zero MAC, bad side or flags), -ENOSPC (table full).
- */
-int l2x_fdb_add_static(struct l2x_fdb *fdb, const struct rte_ether_addr *mac,
-		       enum l2x_side side, unsigned int flags, uint64_t now_s);
+ * Static entries do not count against the MAC limit. Control thread.
+ * Returns 0, -EINVAL (group or zero MAC, bad network, side or flags),
+ * -ENOSPC (table full). */
+int l2x_fdb_add_static(struct l2x_fdb *fdb, uint32_t nid,
+		       const struct rte_ether_addr *mac, enum l2x_side side,
+		       unsigned int flags, uint64_t now_s);
 
-/* Remove one entry, static or dynamic. Control thread. Returns 0 or
+/* Remove one entry of network nid, static or dynamic. Control thread.
+ * Returns 0, -ENOENT or -EINVAL. */
+int l2x_fdb_del(struct l2x_fdb *fdb, uint32_t nid,
+		const struct rte_ether_addr *mac);
+
+/* Remove every dynamic entry, or every entry, of network nid or of all
+ * (L2X_FDB_NET_ALL) (`l2xctl clear macs`). Visits every position of the
+ * table unless the network has no entry. Control thread. Returns the
+ * entries removed. */
+unsigned int l2x_fdb_flush(struct l2x_fdb *fdb, uint32_t nid,
+			   bool only_dynamic);
+
+/* Set the MAC limit of network nid: its dynamic entries at most (1..
+ * L2X_FDB_CAPACITY_MAX); entries beyond a lowered limit stay until they
+ * age. Control thread. Returns 0 or -EINVAL. */
+int l2x_fdb_net_limit(struct l2x_fdb *fdb, uint32_t nid, uint32_t mac_limit);
+
+/* Forget network nid, so that its id can serve another network: the
+ * learn requests on the ring are drained first (as l2x_fdb_drain at
+ * now_s, those of nid included), then every entry of nid, pinned ones too,
+ * is removed and its counters are zeroed; its MAC limit goes back to the
+ * table's default. Only once no worker can use nid any more (the network
+ * left the workers' view a grace period ago): a frame of it learnt later
+ * would come back. Control thread. Returns the entries removed. */
+unsigned int l2x_fdb_net_flush(struct l2x_fdb *fdb, uint32_t nid,
+			       uint64_t now_s);
+
+/* One entry by network and MAC. Control thread. Returns 0 and *out, or
  * -ENOENT. */
-int l2x_fdb_del(struct l2x_fdb *fdb, const struct rte_ether_addr *mac);
+int l2x_fdb_get(const struct l2x_fdb *fdb, uint32_t nid,
+		const struct rte_ether_addr *mac, uint64_t now_s,
+		struct l2x_fdb_info *out);
 
-/* Remove every dynamic entry, or every entry (`l2xctl clear macs`).
- * Control thread. Returns the entries removed. */
-unsigned int l2x_fdb_flush(struct l2x_fdb *fdb, bool only_dynamic);
-
-/* One entry by MAC. Control thread. Returns 0 and *out, or -ENOENT. */
-int l2x_fdb_get(const struct l2x_fdb *fdb, const struct rte_ether_addr *mac,
-		uint64_t now_s, struct l2x_fdb_info *out);
-
-/* Called per entry by l2x_fdb_walk; a non-zero return stops the walk and is
- * returned by it. It may delete the entry it is given, nothing else. */
+/* Called per entry by l2x_fdb_walk; a non-zero return stops the walk after
+ * this entry and is returned by it. It may delete the entry it is given,
+ * nothing else. */
 typedef int (*l2x_fdb_walk_fn)(const struct l2x_fdb_info *info, void *ctx);
 
-/* Call fn for every entry, in table order (`l2xctl show macs`). Control
- * thread. Returns 0, or the first non-zero value fn returned. */
-int l2x_fdb_walk(struct l2x_fdb *fdb, uint64_t now_s, l2x_fdb_walk_fn fn,
+/* Positions of the table: l2x_fdb_walk's *pos runs 0..this. */
+uint32_t l2x_fdb_positions(const struct l2x_fdb *fdb);
+
+/* Call fn for the entries of network nid, or of every network
+ * (L2X_FDB_NET_ALL), in table order (`l2xctl show macs`), from position
+ * *pos (0: the start) and visiting at most max_pos positions (0: no bound),
+ * so that a large table is shown a page at a time. *pos receives where to
+ * go on from: l2x_fdb_positions() when the walk reached the end. Entries
+ * added or removed between two pages may be missed or shown, each other
+ * entry is shown once. pos NULL: the whole table. Control thread. Returns
+ * 0, or the non-zero value fn returned. */
+int l2x_fdb_walk(struct l2x_fdb *fdb, uint32_t nid, uint64_t now_s,
+		 uint32_t *pos, uint32_t max_pos, l2x_fdb_walk_fn fn,
 		 void *ctx);
 
-/* The table's counters plus the sum of n_lc lcore counter structs (lc may
- * be NULL when n_lc is 0). Control thread. */
+/* The table's counters (every network) plus the sum of n_lc lcore counter
+ * structs (lc may be NULL when n_lc is 0). Control thread. */
 void l2x_fdb_stats(const struct l2x_fdb *fdb, const struct l2x_fdb_lcore *lc,
 		   unsigned int n_lc, struct l2x_fdb_stats *out);
+
+/* Network nid's counters (zeros for an id >= nets). Control thread. */
+void l2x_fdb_net_stats(const struct l2x_fdb *fdb, uint32_t nid,
+		       struct l2x_fdb_net_stats *out);
 
 /* Set up a token bucket: rate_pps packets per second on average, bursts of
  * up to burst packets, now counted in hz ticks per second. It starts full.
@@ -357,6 +466,8 @@ int l2x_fdb_tb_init(struct l2x_fdb_tb *tb, uint64_t rate_pps, uint32_t burst,
 		    uint64_t hz, uint64_t now);
 
 /* --- workers (bridge/fdb_fast.c): no lock, no allocation --------------- */
+
+/* Keys are l2x_fdb_nkey()'s: MAC and network id. */
 
 /* Look up n <= L2X_FDB_BURST_MAX keys (more are ignored). Returns the hit
  * mask (bit i: keys[i] found); res[i] is written for hits only. Any lcore.
@@ -440,6 +551,13 @@ struct l2x_fdb_defer {
 	uint32_t pos;
 };
 
+/* One network id's bound and counts. Control thread. */
+struct l2x_fdb_net {
+	uint32_t mac_limit;
+	uint32_t n_dynamic, n_static;
+	uint64_t limit_refused;
+};
+
 struct l2x_fdb {
 	/* read by workers */
 	struct rte_hash *h;
@@ -455,7 +573,9 @@ struct l2x_fdb {
 	uint32_t defer_head, defer_n;
 	uint32_t npos; /* positions rte_hash may return: 0..npos-1 */
 	uint32_t capacity, mac_limit, aging_s, ring_size;
-	uint32_t n_dynamic, n_static;
+	uint32_t n_dynamic, n_static; /* all networks */
+	uint32_t nets;		      /* network ids 0..nets-1 */
+	struct l2x_fdb_net *net;      /* nets of them */
 	uint64_t learned, aged, deleted, limit_refused, full_refused;
 	struct l2x_fdb_lcore ctl; /* events seen while draining */
 	char name[L2X_FDB_NAME_MAX];

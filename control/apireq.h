@@ -387,7 +387,7 @@ struct l2x_apireq_desired {
 	struct l2x_apireq_uplink uplink;
 	struct l2x_apireq_peer peer;
 	struct l2x_apireq_tunnel tunnel;
-	/* 0..256 entries, default none */
+	/* 0..4094 entries, default none */
 	struct l2x_apireq_network networks[L2X_APIREQ_NETWORKS_MAX];
 	uint32_t n_networks;
 };
@@ -409,7 +409,7 @@ struct l2x_apireq_status {
 	enum l2x_apireq_link tunnel;	/* (R) up | down */
 	enum l2x_apireq_ike_sa ike_sa;	/* (R) established|connecting|none */
 	bool child_sa;			/* (R) "childSa" */
-	/* the networks the dataplane holds: 0..256 distinct names */
+	/* the networks the dataplane holds: 0..4094 distinct names */
 	char networks[L2X_APIREQ_NETWORKS_MAX][L2X_APIREQ_NAME_LEN];
 	uint32_t n_networks;
 	struct l2x_apireq_counters counters; /* default all 0 */

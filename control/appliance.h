@@ -164,7 +164,7 @@ struct l2x_appl_net {
  *   peer        address, IKE identities ("" = none), role, psk (text,
  *               secret).
  *   tunnel      encap and the inner endpoints.
- *   networks    n_networks of them, 0..256.
+ *   networks    n_networks of them, 0..4094.
  */
 struct l2x_appl_desired {
 	uint64_t generation;
@@ -286,13 +286,15 @@ struct l2x_appl_plan {
  * deleted; one that is wanted with another VLAN, tunnel id, gateway,
  * gateway side or MSS clamp is deleted and added again; a wanted one not
  * held is added. Deletions come first so that an added network never
- * collides with a VLAN or tunnel id about to go. Pure. Empty plan: in
- * place.
+ * collides with a VLAN or tunnel id about to go. So one network more
+ * among 4094 is one NET_ADD, never a reload. O(n): names are matched
+ * through an index (control/netidx.h). Pure but for that index's memory.
+ * Empty plan: in place. Returns 0, or -ENOMEM (out is then empty).
  */
-void l2x_appl_plan(const struct l2x_appl_net *have, uint32_t n_have,
-		   const struct l2x_appl_net *want, uint32_t n_want,
-		   const struct l2x_appl_plan_prm *prm,
-		   struct l2x_appl_plan *out);
+int l2x_appl_plan(const struct l2x_appl_net *have, uint32_t n_have,
+		  const struct l2x_appl_net *want, uint32_t n_want,
+		  const struct l2x_appl_plan_prm *prm,
+		  struct l2x_appl_plan *out);
 
 struct l2x_ctlclient; /* control/ctlclient.h */
 

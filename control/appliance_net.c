@@ -15,6 +15,7 @@
 #include "control/errf.h"
 #include "control/ctlclient.h"
 #include "control/ctlmsg.h"
+#include "control/netidx.h"
 
 _Static_assert(L2X_CONFIG_MSS_AUTO == L2X_CTL_MSS_AUTO, "mss auto");
 _Static_assert(L2X_CONFIG_MSS_OFF == L2X_CTL_MSS_OFF, "mss off");
@@ -183,25 +184,31 @@ static bool same(const struct l2x_appl_net *h, const struct l2x_appl_net *w,
 	}
 }
 
-void l2x_appl_plan(const struct l2x_appl_net *have, uint32_t n_have,
-		   const struct l2x_appl_net *want, uint32_t n_want,
-		   const struct l2x_appl_plan_prm *prm,
-		   struct l2x_appl_plan *out)
+int l2x_appl_plan(const struct l2x_appl_net *have, uint32_t n_have,
+		  const struct l2x_appl_net *want, uint32_t n_want,
+		  const struct l2x_appl_plan_prm *prm,
+		  struct l2x_appl_plan *out)
 {
 	bool held[L2X_CONFIG_NETWORKS_MAX] = {false}; /* want[i] in place */
+	struct l2x_netidx *x = NULL;
 
 	out->n_del = out->n_add = 0;
 	if (n_have > L2X_CONFIG_NETWORKS_MAX)
 		n_have = L2X_CONFIG_NETWORKS_MAX;
 	if (n_want > L2X_CONFIG_NETWORKS_MAX)
 		n_want = L2X_CONFIG_NETWORKS_MAX;
+	/* the wanted ones by name: one probe per held network, not a pass
+	 * over 4094 of them every 500 ms */
+	if (n_want > 0 && l2x_netidx_create(n_want, &x) != 0)
+		return -ENOMEM;
+	for (uint32_t w = 0; w < n_want; w++)
+		(void)l2x_netidx_add(x, w, want[w].name, 0, 0, NULL);
 	for (uint32_t h = 0; h < n_have; h++) {
-		uint32_t w;
+		uint32_t w =
+		    x ? l2x_netidx_find_name(x, have[h].name) : L2X_NETIDX_NONE;
 
-		for (w = 0; w < n_want; w++)
-			if (strcmp(have[h].name, want[w].name) == 0)
-				break;
-		if (w < n_want && !held[w] && same(&have[h], &want[w], prm)) {
+		if (w != L2X_NETIDX_NONE && !held[w] &&
+		    same(&have[h], &want[w], prm)) {
 			held[w] = true;
 			continue;
 		}
@@ -212,6 +219,8 @@ void l2x_appl_plan(const struct l2x_appl_net *have, uint32_t n_have,
 	for (uint32_t w = 0; w < n_want; w++)
 		if (!held[w])
 			out->add[out->n_add++] = w;
+	l2x_netidx_destroy(x);
+	return 0;
 }
 
 /* ---- over the control socket ----------------------------------------------*/
@@ -335,7 +344,10 @@ int l2x_appl_networks_sync(struct l2x_ctlclient *c,
 	}
 	if (rc != 0)
 		goto out;
-	l2x_appl_plan(have, n_have, want, n_want, &prm, plan);
+	if (l2x_appl_plan(have, n_have, want, n_want, &prm, plan) != 0) {
+		rc = fail(-ENOMEM, err, errlen, "out of memory");
+		goto out;
+	}
 	/* Every step is tried; the first failure is the answer. */
 	for (uint32_t i = 0; i < plan->n_del && rc == 0; i++) {
 		memset(&m, 0, sizeof(m));

@@ -28,6 +28,7 @@
 
 #include "control/config.h"
 #include "control/config_priv.h"
+#include "control/netidx.h"
 
 /* ---- messages ----------------------------------------------------------- */
 
@@ -635,6 +636,7 @@ int l2x_config_parse(const char *name, const char *buf, size_t len,
 	c.doc = &doc;
 	rc = parse_node(&c, &root, yaml_document_get_root_node(&doc), out);
 	yaml_document_delete(&doc);
+	l2x_netidx_destroy(c.nets);
 	if (rc != 0)
 		l2x_config_free(out);
 	return rc;

@@ -90,7 +90,12 @@
  *                                               unicast and multicast
  *                                               flooded per second, per
  *                                               network and direction
- *   networks:                                   0..256 entries; none
+ *     mac_table_size: 1024..16777216            65536 MAC entries of all
+ *                                               networks together (the
+ *                                               one MAC table; about 80
+ *                                               bytes of DPDK memory
+ *                                               each)
+ *   networks:                                   0..4094 entries; none
  *                                               (an appliance with
  *                                               nothing extended yet:
  *                                               NET_ADD adds at run time)
@@ -151,13 +156,18 @@
 #define L2X_CONFIG_SOCKET_LEN 108
 #define L2X_CONFIG_LCORE_MAX 127 /* DPDK's RTE_MAX_LCORE - 1 on Debian */
 #define L2X_CONFIG_WORKERS_MAX 16
-#define L2X_CONFIG_NETWORKS_MAX 256
+/* Networks of one appliance: every VLAN id (GitHub issue 10). */
+#define L2X_CONFIG_NETWORKS_MAX 4094
 #define L2X_CONFIG_STATIC_SAS_MAX 16
 #define L2X_CONFIG_ESP_MAX 2 /* there are two AEADs */
 /* Static SA key material: 32-byte key then 4-byte salt. */
 #define L2X_CONFIG_KEY_LEN 36
-/* Largest configuration file accepted (bytes). */
-#define L2X_CONFIG_FILE_MAX (256 * 1024)
+/* Largest configuration file accepted (bytes): 4094 networks with every
+ * key given take about 700 KiB. */
+#define L2X_CONFIG_FILE_MAX (2 * 1024 * 1024)
+/* bridge.mac_table_size: the MAC entries of all networks together. */
+#define L2X_CONFIG_MAC_TABLE_MIN 1024
+#define L2X_CONFIG_MAC_TABLE_MAX (1u << 24)
 /* Largest error message, terminating NUL included. */
 #define L2X_CONFIG_ERR_LEN 512
 
@@ -288,9 +298,10 @@ struct l2x_config_tunnel {
 };
 
 struct l2x_config_bridge {
-	uint32_t aging;	    /* seconds */
-	uint32_t mac_limit; /* default of each network's mac_limit */
-	uint32_t bum_pps;   /* default of each network's bum_pps */
+	uint32_t aging;		 /* seconds */
+	uint32_t mac_limit;	 /* default of each network's mac_limit */
+	uint32_t bum_pps;	 /* default of each network's bum_pps */
+	uint32_t mac_table_size; /* MAC entries of all networks together */
 };
 
 /* One extended network: VLAN <-> tunnel id. */

@@ -15,6 +15,7 @@
 
 #include "control/config.h"
 #include "control/config_priv.h"
+#include "control/netidx.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 /* Destination of a field: offset and size of member m of struct st. */
@@ -42,6 +43,7 @@
 #define DEF_AGING 300
 #define DEF_MAC_LIMIT 4096
 #define DEF_BUM_PPS 20000
+#define DEF_MAC_TABLE_SIZE 65536
 #define BUM_PPS_MAX 100000000u
 #define DEF_SOCKET_FMT "/run/l2x/%s.sock"
 
@@ -474,6 +476,11 @@ static const struct l2x_cfg_field bridge_fields[] = {
      .lo = 0,
      .hi = BUM_PPS_MAX,
      AT(struct l2x_config_bridge, bum_pps)},
+    {.key = "mac_table_size",
+     .type = CFG_INT,
+     .lo = L2X_CONFIG_MAC_TABLE_MIN,
+     .hi = L2X_CONFIG_MAC_TABLE_MAX,
+     AT(struct l2x_config_bridge, mac_table_size)},
 };
 
 /* ---- networks ----------------------------------------------------------- */
@@ -487,32 +494,38 @@ static void net_init(struct l2x_cfg_ctx *c, void *obj)
 	n->bum_pps = c->cfg->bridge.bum_pps;
 }
 
-/* Network c->idx against the ones before it, and its own gateway. */
+/* Network c->idx against the ones before it (through the context's
+ * index: one probe each, not a pass over all of them), and its own
+ * gateway. */
 static int net_check(struct l2x_cfg_ctx *c, void *obj,
 		     const struct l2x_cfg_lines *l)
 {
 	struct l2x_config_network *n = obj;
 	const struct l2x_config_network *nets = c->cfg->networks;
+	struct l2x_netidx_hit hit;
+	const char *what;
+	uint32_t j;
 
 	n->line = l->map_line;
-	for (uint32_t j = 0; j < c->idx; j++) {
-		if (strcmp(nets[j].name, n->name) == 0)
-			return l2x_cfg_fail(c, l2x_cfg_line(l, "name"), "name",
-					    "'%s' is already used by "
-					    "networks[%u]",
-					    n->name, j);
-		if (nets[j].vlan == n->vlan)
-			return l2x_cfg_fail(c, l2x_cfg_line(l, "vlan"), "vlan",
-					    "%u is already used by "
-					    "networks[%u] (%s)",
-					    n->vlan, j, nets[j].name);
-		if (nets[j].tunnel_id == n->tunnel_id)
-			return l2x_cfg_fail(c, l2x_cfg_line(l, "tunnel_id"),
-					    "tunnel_id",
-					    "%u is already used by "
-					    "networks[%u] (%s)",
-					    n->tunnel_id, j, nets[j].name);
-	}
+	if (c->nets == NULL &&
+	    l2x_netidx_create(L2X_CONFIG_NETWORKS_MAX, &c->nets) != 0)
+		return l2x_cfg_fail(c, l->map_line, NULL, "out of memory");
+	(void)l2x_netidx_add(c->nets, c->idx, n->name, n->vlan, n->tunnel_id,
+			     &hit);
+	what = l2x_netidx_first(&hit, &j);
+	if (what && strcmp(what, "name") == 0)
+		return l2x_cfg_fail(c, l2x_cfg_line(l, "name"), "name",
+				    "'%s' is already used by networks[%u]",
+				    n->name, j);
+	if (what && strcmp(what, "vlan") == 0)
+		return l2x_cfg_fail(c, l2x_cfg_line(l, "vlan"), "vlan",
+				    "%u is already used by networks[%u] (%s)",
+				    n->vlan, j, nets[j].name);
+	if (what)
+		return l2x_cfg_fail(c, l2x_cfg_line(l, "tunnel_id"),
+				    "tunnel_id",
+				    "%u is already used by networks[%u] (%s)",
+				    n->tunnel_id, j, nets[j].name);
 	if (c->cfg->tunnel.encap == L2X_CONFIG_ENCAP_VXLAN &&
 	    n->tunnel_id > VNI_MAX)
 		return l2x_cfg_fail(c, l2x_cfg_line(l, "tunnel_id"),
@@ -652,6 +665,7 @@ static void root_init(struct l2x_cfg_ctx *c, void *obj)
 	cfg->bridge.aging = DEF_AGING;
 	cfg->bridge.mac_limit = DEF_MAC_LIMIT;
 	cfg->bridge.bum_pps = DEF_BUM_PPS;
+	cfg->bridge.mac_table_size = DEF_MAC_TABLE_SIZE;
 }
 
 /* Checks across sections, once everything is read. */

@@ -118,6 +118,9 @@ struct l2x_cfg_ctx {
 	uint32_t lan_mode_line;
 	uint32_t peer_line;
 	uint32_t auth_line;
+	/* networks[0..idx) by name, VLAN and tunnel id (control/netidx.h),
+	 * made at the first network, freed at the end of the load */
+	struct l2x_netidx *nets;
 };
 
 /* The schema: the table of the top-level mapping (config_fields.c). */

@@ -177,6 +177,7 @@ static enum l2x_ctl_type answer_type(enum l2x_ctl_type req)
 	case L2X_CTL_MSG_SA_QUERY:
 		return L2X_CTL_MSG_SA_INFO;
 	case L2X_CTL_MSG_SHOW:
+	case L2X_CTL_MSG_SHOW_PAGE:
 		return L2X_CTL_MSG_SHOW_REPLY;
 	case L2X_CTL_MSG_SPI_ALLOC:
 		return L2X_CTL_MSG_SPI;
@@ -339,16 +340,21 @@ static int take(struct l2x_ctlclient *c, const struct l2x_ctlmsg *req,
 	case L2X_CTL_MSG_PEER:
 		rep->peer = r->u.peer; /* unicast, port > 0 by the parser */
 		return 1;
-	case L2X_CTL_MSG_SHOW_REPLY:
-		if (r->u.show_reply.what != req->u.show.what)
+	case L2X_CTL_MSG_SHOW_REPLY: {
+		enum l2x_ctl_show asked = req->type == L2X_CTL_MSG_SHOW_PAGE
+					      ? req->u.show_page.what
+					      : req->u.show.what;
+
+		if (r->u.show_reply.what != asked)
 			return set_why(
 			    c, -EPROTO, "show %s answered with show_reply %s",
-			    l2x_ctlmsg_show_str(req->u.show.what),
+			    l2x_ctlmsg_show_str(asked),
 			    l2x_ctlmsg_show_str(r->u.show_reply.what));
 		rc = add_text(c, rep, &r->u.show_reply);
 		if (rc < 0)
 			return rc;
 		return (r->flags & L2X_CTL_F_MORE) ? 0 : 1;
+	}
 	default: /* OK */
 		return 1;
 	}

@@ -11,7 +11,7 @@
  * reads replies until the conversation of ctlmsg.h is complete:
  *   SA_QUERY                 -> SA_INFO (same SPI and direction)
  *   SPI_ALLOC                -> SPI (256..2^32-1)
- *   SHOW                     -> SHOW_REPLY chunks, the text of each
+ *   SHOW, SHOW_PAGE          -> SHOW_REPLY chunks, the text of each
  *                               appended until one comes without
  *                               L2X_CTL_F_MORE (same what in each)
  *   every other request      -> OK

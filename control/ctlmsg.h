@@ -25,7 +25,7 @@
  *   SA_QUERY                    -> SA_INFO or ERROR
  *   SPI_ALLOC                   -> SPI or ERROR
  *   PEER_QUERY                  -> PEER or ERROR
- *   SHOW                        -> SHOW_REPLY... or ERROR; every
+ *   SHOW, SHOW_PAGE             -> SHOW_REPLY... or ERROR; every
  *                                  SHOW_REPLY but the last has MORE set
  * A request the dataplane cannot parse is answered with ERROR, code
  * EPROTO, the parse fault's text (l2x_ctl_fault.text fits ERROR.text by
@@ -134,6 +134,7 @@ _Static_assert(sizeof(struct l2x_ctl_hdr) == 16, "control header");
 	_(CONFIG_RELOAD, 0x09, "config_reload") \
 	_(SPI_ALLOC, 0x0a, "spi_alloc")         \
 	_(PEER_QUERY, 0x0b, "peer_query")       \
+	_(SHOW_PAGE, 0x0c, "show_page")         \
 	_(OK, 0x81, "ok")                       \
 	_(ERROR, 0x82, "error")                 \
 	_(SA_INFO, 0x83, "sa_info")             \
@@ -231,6 +232,9 @@ enum l2x_ctl_show {
 	l2x_foreach_ctl_show(L2X_CTL_SHOW_ENUM)
 #undef L2X_CTL_SHOW_ENUM
 };
+
+/* SHOW_PAGE: rows in one page at most. */
+#define L2X_CTL_PAGE_ROWS_MAX 4096
 
 /* SA_INFO state bits: a lifetime limit was reached. */
 #define L2X_CTL_SA_SOFT_EXPIRED 0x01u
@@ -356,6 +360,36 @@ struct l2x_ctl_w_show {
 	char network[L2X_CTL_NAME_LEN];
 } __attribute__((packed));
 _Static_assert(sizeof(struct l2x_ctl_w_show) == 36, "SHOW body");
+
+/*
+ * SHOW_PAGE: one page of a table that grows with the networks, networks
+ * or macs, so that neither answer nor work is large: 4094 networks and
+ * 64k MACs are a few hundred KiB to megabytes of JSON, which SHOW builds
+ * whole while the dataplane's control thread does nothing else (GitHub
+ * issue 10). 44 bytes.
+ *   what       NETWORKS (1) or MACS (2).     reserved0  zero.
+ *   network    as SHOW's: for MACS empty (every network) or a name; for
+ *              NETWORKS empty.
+ *   cursor     0: the first page; else the "next" of the page before.
+ *              Opaque: the dataplane's position in its table.
+ *   max_rows   1..L2X_CTL_PAGE_ROWS_MAX: rows in this page at most.
+ *   reserved1  zero.
+ * The answer is SHOW_REPLY chunks as for SHOW, of the table's JSON with
+ * one member more after the rows, "next": the cursor of the page that
+ * follows, left out on the last page. A page may hold fewer rows than
+ * max_rows, even none, and still have a next: the dataplane also bounds
+ * the table positions one page visits. Entries added or removed between
+ * two pages may be missed or shown; each other one is shown once.
+ */
+struct l2x_ctl_w_show_page {
+	uint8_t what;
+	uint8_t reserved0[3];
+	char network[L2X_CTL_NAME_LEN];
+	l2x_be32_t cursor;
+	l2x_be16_t max_rows;
+	uint8_t reserved1[2];
+} __attribute__((packed));
+_Static_assert(sizeof(struct l2x_ctl_w_show_page) == 44, "SHOW_PAGE body");
 
 /* MACS_CLEAR: flush the learned MACs of one network. 32 bytes.
  *   network    a name as in NET_ADD (required). */
@@ -544,6 +578,13 @@ struct l2x_ctl_show_req {
 	char network[L2X_CTL_NAME_LEN]; /* "" = all; MACS only */
 };
 
+struct l2x_ctl_show_page {
+	enum l2x_ctl_show what;		/* NETWORKS or MACS */
+	char network[L2X_CTL_NAME_LEN]; /* "" = all; MACS only */
+	uint32_t cursor;		/* 0: first page */
+	uint16_t max_rows;		/* 1..L2X_CTL_PAGE_ROWS_MAX */
+};
+
 struct l2x_ctl_macs_clear {
 	char network[L2X_CTL_NAME_LEN];
 };
@@ -591,6 +632,7 @@ struct l2x_ctlmsg {
 		struct l2x_ctl_net_add net_add;
 		struct l2x_ctl_net_del net_del;
 		struct l2x_ctl_show_req show;
+		struct l2x_ctl_show_page show_page;
 		struct l2x_ctl_macs_clear macs_clear;
 		struct l2x_ctl_error error;
 		struct l2x_ctl_sa_info sa_info;

@@ -71,6 +71,15 @@ void l2x_json_end(struct l2x_json *j)
 	puts_(j, j->first_row ? "]}\n" : "\n]}\n");
 }
 
+void l2x_json_end_next(struct l2x_json *j, uint64_t next)
+{
+	char b[48];
+
+	snprintf(b, sizeof(b), "%s], \"next\": %" PRIu64 "}\n",
+		 j->first_row ? "" : "\n", next);
+	puts_(j, b);
+}
+
 void l2x_json_row(struct l2x_json *j)
 {
 	puts_(j, j->first_row ? "\n  {" : ",\n  {");

@@ -6,7 +6,8 @@
  *
  *   {"what": "macs", "rows": [{"network": "web", "mac": "...", ...}, ...]}
  *
- * with only strings and integers as row values.
+ * with only strings and integers as row values; a page of a table shown
+ * in pages (SHOW_PAGE) has one member more after the rows, "next".
  *
  * A growing buffer: an allocation that fails sets oom and every later
  * call does nothing, so the caller checks once at the end. Strings are
@@ -30,9 +31,12 @@ struct l2x_json {
 	int first_key; /* no member written yet in the current row */
 };
 
-/* {"what": WHAT, "rows": [ ... l2x_json_end() closes it. */
+/* {"what": WHAT, "rows": [ ... l2x_json_end() closes it;
+ * l2x_json_end_next() closes a page that another follows (SHOW_PAGE):
+ * ...], "next": NEXT}. */
 void l2x_json_begin(struct l2x_json *j, const char *what);
 void l2x_json_end(struct l2x_json *j);
+void l2x_json_end_next(struct l2x_json *j, uint64_t next);
 
 /* Start a row (an object); its members follow. */
 void l2x_json_row(struct l2x_json *j);

@@ -146,12 +146,17 @@ static int emit_show(void *ctx, const struct l2x_ctlmsg *m)
 	return send_msg(t->c, t->fd, m);
 }
 
+/* SHOW and SHOW_PAGE: the JSON, sent in SHOW_REPLY chunks. */
 static int do_show(struct l2x_ctl *c, int fd, struct l2x_dp *dp,
 		   const struct l2x_ctlmsg *m)
 {
+	bool page = m->type == L2X_CTL_MSG_SHOW_PAGE;
+	enum l2x_ctl_show what = page ? m->u.show_page.what : m->u.show.what;
 	struct l2x_json j = {0};
 	char err[L2X_CTL_TEXT_LEN];
-	int rc = l2x_ctl_show(dp, &m->u.show, &j, err, sizeof(err));
+	int rc =
+	    page ? l2x_ctl_show_page(dp, &m->u.show_page, &j, err, sizeof(err))
+		 : l2x_ctl_show(dp, &m->u.show, &j, err, sizeof(err));
 
 	if (rc == 0 && j.oom)
 		rc = ENOMEM, snprintf(err, sizeof(err), "out of memory");
@@ -159,8 +164,8 @@ static int do_show(struct l2x_ctl *c, int fd, struct l2x_dp *dp,
 		free(j.p);
 		return send_error(c, fd, m->req_id, rc, err);
 	}
-	rc = l2x_ctlmsg_show_reply_each(m->u.show.what, m->req_id, j.p, j.len,
-					emit_show, &(struct show_to){c, fd});
+	rc = l2x_ctlmsg_show_reply_each(what, m->req_id, j.p, j.len, emit_show,
+					&(struct show_to){c, fd});
 	free(j.p);
 	return rc;
 }
@@ -168,16 +173,13 @@ static int do_show(struct l2x_ctl *c, int fd, struct l2x_dp *dp,
 static int do_macs_clear(struct l2x_ctl *c, int fd, struct l2x_dp *dp,
 			 const struct l2x_ctlmsg *m)
 {
+	struct l2x_dp_net *n = l2x_dp_net_find(dp, m->u.macs_clear.network);
 	char err[L2X_CTL_TEXT_LEN];
 
-	for (uint32_t i = 0; i < dp->nets->n; i++) {
-		struct l2x_dp_net *n = dp->nets->net[i];
-
-		if (strcmp(n->name, m->u.macs_clear.network) == 0) {
-			l2x_fdb_flush(n->fdb, true);
-			n->gw_pinned = 0; /* pinned again on its next ARP */
-			return send_ok(c, fd, m->req_id);
-		}
+	if (n != NULL) {
+		l2x_fdb_flush(dp->fdb, n->slot, true);
+		n->gw_pinned = 0; /* pinned again on its next ARP */
+		return send_ok(c, fd, m->req_id);
 	}
 	snprintf(err, sizeof(err), "network: no extended network named %s",
 		 m->u.macs_clear.network);
@@ -289,6 +291,7 @@ static int handle(struct l2x_ctl *c, int fd, struct l2x_dp *dp, size_t len)
 	}
 	switch (m.type) {
 	case L2X_CTL_MSG_SHOW:
+	case L2X_CTL_MSG_SHOW_PAGE:
 		rc = do_show(c, fd, dp, &m);
 		break;
 	case L2X_CTL_MSG_MACS_CLEAR:

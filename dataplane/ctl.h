@@ -95,4 +95,11 @@ int l2x_ctl_net_del(struct l2x_dp *dp, const struct l2x_ctl_net_del *d,
 int l2x_ctl_show(struct l2x_dp *dp, const struct l2x_ctl_show_req *req,
 		 struct l2x_json *j, char *err, size_t errlen);
 
+/* The JSON of one page (SHOW_PAGE): networks by slot from the cursor (a
+ * slot), MACs in table order from the cursor (a table position, at most
+ * 65536 positions visited); "next" when more follow. Returns as
+ * l2x_ctl_show(), EINVAL for another table. */
+int l2x_ctl_show_page(struct l2x_dp *dp, const struct l2x_ctl_show_page *req,
+		      struct l2x_json *j, char *err, size_t errlen);
+
 #endif /* L2X_CTL_H */

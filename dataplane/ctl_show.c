@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 
 #include <rte_ethdev.h>
+#include <rte_malloc.h>
 
 #include "dataplane/ctl.h"
 #include "dataplane/dp.h"
@@ -44,14 +45,39 @@ static void mss_str(const struct l2x_dp_net *n, char *b, size_t len)
 		snprintf(b, len, "%u", n->mss.ipv4);
 }
 
-static void show_networks(struct l2x_dp *dp, struct l2x_json *j)
+/* Where a table's rows start and how many it may hold (SHOW: from 0, no
+ * bound; SHOW_PAGE: the request's); where the next page starts. */
+struct page {
+	uint32_t cursor;   /* in: the first position to look at */
+	uint32_t max_rows; /* in: rows at most */
+	uint32_t rows;	   /* out: rows written */
+	bool more;	   /* out: a next page follows ... */
+	uint32_t next;	   /* ... at this position */
+};
+
+/* MAC table positions one page visits at most (a page of the MACs of
+ * one small network does not scan 16 M positions at once); about 0.1 ms
+ * of the control thread. */
+#define SHOW_VISIT_MAX 65536u
+
+/* The networks by slot, from the page's cursor (a slot). */
+static void show_networks(struct l2x_dp *dp, struct l2x_json *j,
+			  struct page *pg)
 {
-	for (uint32_t i = 0; i < dp->nets->n; i++) {
+	for (uint32_t i = pg->cursor; i < L2X_DP_NET_SLOTS; i++) {
 		const struct l2x_dp_net *n = dp->nets->net[i];
-		struct l2x_fdb_stats s;
+		struct l2x_fdb_net_stats s;
 		char mss[16], gw[INET_ADDRSTRLEN + 16] = "-";
 
-		l2x_fdb_stats(n->fdb, NULL, 0, &s);
+		if (n == NULL)
+			continue;
+		if (pg->rows == pg->max_rows) {
+			pg->more = true;
+			pg->next = i;
+			return;
+		}
+		pg->rows++;
+		l2x_fdb_net_stats(dp->fdb, n->slot, &s);
 		mss_str(n, mss, sizeof(mss));
 		l2x_json_row(j);
 		l2x_json_kstr(j, "network", n->name);
@@ -81,12 +107,16 @@ static void show_networks(struct l2x_dp *dp, struct l2x_json *j)
 
 struct macs_ctx {
 	struct l2x_json *j;
-	const char *net;
+	const struct l2x_dp_nets *nets;
+	struct page *pg;
 };
 
+/* One MAC's row; 1 (stop) once the page is full. */
 static int mac_row(const struct l2x_fdb_info *in, void *arg)
 {
 	struct macs_ctx *x = arg;
+	const struct l2x_dp_net *n =
+	    in->net < L2X_DP_NET_SLOTS ? x->nets->net[in->net] : NULL;
 	char fl[40] = "";
 
 	if (in->flags & L2X_FDB_F_STATIC)
@@ -100,7 +130,8 @@ static int mac_row(const struct l2x_fdb_info *in, void *arg)
 	else
 		strcpy(fl, "-");
 	l2x_json_row(x->j);
-	l2x_json_kstr(x->j, "network", x->net);
+	/* a network's MACs are flushed when it goes: n is there */
+	l2x_json_kstr(x->j, "network", n ? n->name : "?");
 	kmac(x->j, "mac", &in->mac);
 	l2x_json_kstr(x->j, "side",
 		      in->side == L2X_SIDE_LAN ? "lan" : "tunnel");
@@ -108,28 +139,33 @@ static int mac_row(const struct l2x_fdb_info *in, void *arg)
 	l2x_json_knum(x->j, "age_s", in->age_s);
 	l2x_json_knum(x->j, "moves", in->moves);
 	l2x_json_row_end(x->j);
-	return 0;
+	return ++x->pg->rows == x->pg->max_rows;
 }
 
+/* The MACs of one network or all, in table order from the page's cursor
+ * (a table position). */
 static int show_macs(struct l2x_dp *dp, const char *net, struct l2x_json *j,
-		     char *err, size_t errlen)
+		     struct page *pg, char *err, size_t errlen)
 {
-	uint64_t now_s = l2x_dp_now_s(dp);
-	int found = 0;
+	struct macs_ctx x = {.j = j, .nets = dp->nets, .pg = pg};
+	uint32_t nid = L2X_FDB_NET_ALL, pos = pg->cursor;
+	bool paged = pg->max_rows != UINT32_MAX;
 
-	for (uint32_t i = 0; i < dp->nets->n; i++) {
-		const struct l2x_dp_net *n = dp->nets->net[i];
-		struct macs_ctx x = {.j = j, .net = n->name};
+	if (net[0]) {
+		const struct l2x_dp_net *n = l2x_dp_net_find(dp, net);
 
-		if (net[0] && strcmp(net, n->name) != 0)
-			continue;
-		found = 1;
-		l2x_fdb_walk(n->fdb, now_s, mac_row, &x);
+		if (n == NULL) {
+			snprintf(err, errlen,
+				 "network: no extended network named %s", net);
+			return ENOENT;
+		}
+		nid = n->slot;
 	}
-	if (net[0] && !found) {
-		snprintf(err, errlen, "network: no extended network named %s",
-			 net);
-		return ENOENT;
+	l2x_fdb_walk(dp->fdb, nid, l2x_dp_now_s(dp), &pos,
+		     paged ? SHOW_VISIT_MAX : 0, mac_row, &x);
+	if (pos < l2x_fdb_positions(dp->fdb)) {
+		pg->more = true;
+		pg->next = pos;
 	}
 	return 0;
 }
@@ -183,6 +219,35 @@ static void show_tunnels(struct l2x_dp *dp, struct l2x_json *j)
 	l2x_json_row_end(j);
 }
 
+static void stat_row(struct l2x_json *j, const char *k, uint64_t v,
+		     const char *text)
+{
+	l2x_json_row(j);
+	l2x_json_kstr(j, "counter", k);
+	l2x_json_knum(j, "value", v);
+	l2x_json_kstr(j, "description", text);
+	l2x_json_row_end(j);
+}
+
+/* The dataplane's DPDK memory: what its heaps hold (pool, MAC table,
+ * networks, rings, reassembly) and their size (the EAL's -m). */
+static void memory_rows(struct l2x_json *j)
+{
+	uint64_t used = 0, size = 0;
+
+	for (int s = 0; s < RTE_MAX_NUMA_NODES; s++) {
+		struct rte_malloc_socket_stats ms;
+
+		if (rte_malloc_get_socket_stats(s, &ms) != 0)
+			continue;
+		used += ms.heap_allocsz_bytes;
+		size += ms.heap_totalsz_bytes;
+	}
+	stat_row(j, "memory.dpdk_used", used,
+		 "bytes of DPDK memory in use (pool, MAC table, networks)");
+	stat_row(j, "memory.dpdk_size", size, "bytes of DPDK memory in all");
+}
+
 static void show_stats(struct l2x_dp *dp, struct l2x_json *j)
 {
 	struct l2x_dp_stats st;
@@ -206,17 +271,10 @@ static void show_stats(struct l2x_dp *dp, struct l2x_json *j)
 	l2x_json_knum(j, "value", dp->reloads_refused);
 	l2x_json_kstr(j, "description", "configuration reloads refused");
 	l2x_json_row_end(j);
-	/* The worker's MAC table counters are per lcore, not per network:
-	 * add them once, with the first table. */
-	for (uint32_t i = 0; i < dp->nets->n; i++) {
-		struct l2x_fdb_stats s;
-		uint64_t *d = (uint64_t *)&sum, *a = (uint64_t *)&s;
-
-		l2x_fdb_stats(dp->nets->net[i]->fdb, &dp->fdb_lc,
-			      i == 0 ? 1 : 0, &s);
-		for (size_t k = 0; k < L2X_FDB_STAT_COUNT; k++)
-			d[k] += a[k];
-	}
+	stat_row(j, "networks", dp->nets->n, "networks extended");
+	memory_rows(j);
+	/* one table for every network, and the worker's counters */
+	l2x_fdb_stats(dp->fdb, &dp->fdb_lc, 1, &sum);
 	for (size_t k = 0; k < L2X_FDB_STAT_COUNT; k++) {
 		char name[64];
 		const struct l2x_fdb_stat_desc *ds = &l2x_fdb_stat_desc[k];
@@ -309,9 +367,11 @@ static void show_mtu(struct l2x_dp *dp, struct l2x_json *j)
 	char parts[512];
 
 	mtu_parts(&p->oh, parts, sizeof(parts));
-	for (uint32_t i = 0; i < dp->nets->n; i++) {
+	for (uint32_t i = 0; i < L2X_DP_NET_SLOTS; i++) {
 		const struct l2x_dp_net *n = dp->nets->net[i];
 
+		if (n == NULL)
+			continue;
 		l2x_json_row(j);
 		l2x_json_kstr(j, "network", n->name);
 		l2x_json_knum(j, "uplink_mtu", p->mtu);
@@ -324,18 +384,45 @@ static void show_mtu(struct l2x_dp *dp, struct l2x_json *j)
 	}
 }
 
-int l2x_ctl_show(struct l2x_dp *dp, const struct l2x_ctl_show_req *req,
-		 struct l2x_json *j, char *err, size_t errlen)
+int l2x_ctl_show_page(struct l2x_dp *dp, const struct l2x_ctl_show_page *req,
+		      struct l2x_json *j, char *err, size_t errlen)
 {
+	struct page pg = {.cursor = req->cursor, .max_rows = req->max_rows};
 	int rc = 0;
 
 	l2x_json_begin(j, l2x_ctlmsg_show_str(req->what));
 	switch (req->what) {
 	case L2X_CTL_SHOW_NETWORKS:
-		show_networks(dp, j);
+		show_networks(dp, j, &pg);
 		break;
 	case L2X_CTL_SHOW_MACS:
-		rc = show_macs(dp, req->network, j, err, errlen);
+		rc = show_macs(dp, req->network, j, &pg, err, errlen);
+		break;
+	default:
+		snprintf(err, errlen, "what: %s is not shown in pages",
+			 l2x_ctlmsg_show_str(req->what));
+		return EINVAL;
+	}
+	if (pg.more)
+		l2x_json_end_next(j, pg.next);
+	else
+		l2x_json_end(j);
+	return rc;
+}
+
+int l2x_ctl_show(struct l2x_dp *dp, const struct l2x_ctl_show_req *req,
+		 struct l2x_json *j, char *err, size_t errlen)
+{
+	struct page all = {.max_rows = UINT32_MAX};
+	int rc = 0;
+
+	l2x_json_begin(j, l2x_ctlmsg_show_str(req->what));
+	switch (req->what) {
+	case L2X_CTL_SHOW_NETWORKS:
+		show_networks(dp, j, &all);
+		break;
+	case L2X_CTL_SHOW_MACS:
+		rc = show_macs(dp, req->network, j, &all, err, errlen);
 		break;
 	case L2X_CTL_SHOW_TUNNELS:
 		show_tunnels(dp, j);

@@ -23,12 +23,11 @@
 #include "dataplane/nh.h"
 #include "dataplane/telemetry.h"
 
-#define L2X_DP_POOL_MBUFS 8191u
-#define L2X_DP_POOL_CACHE 256u
 #define L2X_DP_RING_DESC 1024u
-#define L2X_DP_REASM_DGRAMS 1024u
-#define L2X_DP_REASM_FRAGS 64u
 #define L2X_DP_EAL_ARGS 32
+/* Learn requests queued between two drains (every 20 ms) of all the
+ * networks together. */
+#define L2X_DP_LEARN_RING 8192u
 /* Port MTU asked for: the largest frame an mbuf holds (wire.h). */
 #define L2X_DP_PORT_MTU (L2X_MAX_FRAME - RTE_ETHER_HDR_LEN - 4)
 /* ethdev's frame overhead over the MTU when a driver gives none. */
@@ -409,6 +408,21 @@ static int port_up(struct l2x_dp *dp, const char *dev, bool promisc,
 
 /* --- tables --------------------------------------------------------------*/
 
+int l2x_dp_fdb_create(struct l2x_dp *dp)
+{
+	return l2x_fdb_create(
+	    &(struct l2x_fdb_prm){
+		.name = "l2xmacs",
+		.capacity = dp->cfg->bridge.mac_table_size,
+		.nets = L2X_DP_NET_SLOTS,
+		.aging_s = dp->cfg->bridge.aging,
+		.learn_ring = L2X_DP_LEARN_RING,
+		.socket = SOCKET_ID_ANY,
+		.qsbr = dp->qsbr,
+	    },
+	    &dp->fdb);
+}
+
 static int sas_up(struct l2x_dp *dp)
 {
 	const struct l2x_config *c = dp->cfg;
@@ -490,6 +504,12 @@ static int tables_up(struct l2x_dp *dp)
 	dp->qsbr = rte_zmalloc("l2x_qsbr", qsz, RTE_CACHE_LINE_SIZE);
 	if (dp->qsbr == NULL || rte_rcu_qsbr_init(dp->qsbr, RTE_MAX_LCORE))
 		return -ENOMEM;
+	rc = l2x_dp_fdb_create(dp);
+	if (rc) {
+		fprintf(stderr, "l2x-dataplane: MAC table of %u entries: %s\n",
+			c->bridge.mac_table_size, strerror(-rc));
+		return rc;
+	}
 	{
 		char err[L2X_CONFIG_ERR_LEN];
 
@@ -713,13 +733,8 @@ void l2x_dp_teardown(struct l2x_dp *dp)
 	l2x_nh_destroy(dp->nh);
 	if (dp->ka_fd >= 0)
 		close(dp->ka_fd);
-	if (dp->nets) {
-		for (uint32_t i = 0; i < dp->nets->n; i++) {
-			l2x_fdb_destroy(dp->nets->net[i]->fdb);
-			rte_free(dp->nets->net[i]);
-		}
-		rte_free(dp->nets);
-	}
+	l2x_dp_nets_free(dp);
+	l2x_fdb_destroy(dp->fdb);
 	l2x_reasm_destroy(dp->reasm);
 	t = l2x_sa_table_swap(&dp->sa_table, NULL);
 	l2x_sa_table_destroy(t);

@@ -18,7 +18,7 @@
 #include "dataplane/dp.h"
 #include "dataplane/nh.h"
 
-/* Control loop period: socket wait, then the MAC tables' drain. */
+/* Control loop period: socket wait, then the MAC table's drain. */
 #define L2X_LOOP_MS 20
 
 /* A kernel UDP socket on the uplink address for NAT-T keepalives (RFC 3948
@@ -100,12 +100,12 @@ static void nat_follow(struct l2x_dp *dp)
  * MAC changed (failover) replaces the old entry, which is removed. */
 static void gw_pin(struct l2x_dp *dp, uint64_t now_s)
 {
-	for (uint32_t i = 0; i < dp->nets->n; i++) {
+	for (uint32_t i = 0; i < L2X_DP_NET_SLOTS; i++) {
 		struct l2x_dp_net *n = dp->nets->net[i];
 		uint64_t w, key;
 		struct rte_ether_addr mac;
 
-		if (n->gw_ip == 0)
+		if (n == NULL || n->gw_ip == 0)
 			continue;
 		w = __atomic_exchange_n(&n->gw_req, 0, __ATOMIC_ACQUIRE);
 		if (!(w & L2X_DP_GW_VALID))
@@ -115,11 +115,11 @@ static void gw_pin(struct l2x_dp *dp, uint64_t now_s)
 			continue;
 		if (n->gw_pinned != 0) {
 			l2x_fdb_key_mac(n->gw_pinned, &mac);
-			(void)l2x_fdb_del(n->fdb, &mac);
+			(void)l2x_fdb_del(dp->fdb, n->slot, &mac);
 			n->gw_pinned = 0;
 		}
 		l2x_fdb_key_mac(key, &mac);
-		if (l2x_fdb_add_static(n->fdb, &mac, n->gw_side,
+		if (l2x_fdb_add_static(dp->fdb, n->slot, &mac, n->gw_side,
 				       L2X_FDB_F_GATEWAY, now_s) == 0)
 			n->gw_pinned = key;
 	}
@@ -192,11 +192,9 @@ int l2x_dp_run(struct l2x_dp *dp)
 			dp->reload = 0;
 			reload(dp);
 		}
-		for (uint32_t i = 0; i < dp->nets->n; i++)
-			l2x_fdb_drain(dp->nets->net[i]->fdb, now_s);
+		l2x_fdb_drain(dp->fdb, now_s);
 		if (now_s != last_age) {
-			for (uint32_t i = 0; i < dp->nets->n; i++)
-				l2x_fdb_age(dp->nets->net[i]->fdb, now_s);
+			l2x_fdb_age(dp->fdb, now_s);
 			l2x_ctl_sa_tick(dp, now_s);
 			last_age = now_s;
 		}

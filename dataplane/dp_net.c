@@ -4,36 +4,33 @@
  * and its atomic replacement, NET_ADD / NET_DEL (ctl.h) and the
  * configuration reload (SIGHUP, CONFIG_RELOAD). Control thread only.
  *
- * Every change goes through one path, l2x_dp_nets_set(): the wanted list
- * of networks is checked as a whole, the new networks are created, a new
- * set is built and published with one atomic store, and what it no longer
- * holds is freed after an RCU QSBR grace period of the worker. A network
- * that is kept keeps its entry and its MAC table, so the others never
- * notice a change.
+ * Every change builds a new set and publishes it with one atomic store:
+ * l2x_dp_nets_set() from a whole list (setup, reload), l2x_dp_net_add()
+ * and _del() from the running set and one network (NET_ADD, NET_DEL).
+ * What the new set no longer holds has its MACs flushed and is freed
+ * after an RCU QSBR grace period of the worker. A network that is kept
+ * keeps its entry, its slot and its MACs, so the others never notice a
+ * change. Nothing here compares every network with every other: at 4094
+ * networks that alone took longer than a change may (GitHub issue 10).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_cycles.h>
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 #include <sodium.h>
 
+#include "control/netidx.h"
 #include "dataplane/ctl.h"
 #include "dataplane/dp.h"
 
-static uint32_t tid_slot(uint32_t tid)
+/* The MAC table's clock (0 in tests that run without a TSC rate). */
+static uint64_t now_s(const struct l2x_dp *dp)
 {
-	return (tid * 0x9e3779b1u) >> 22; /* L2X_DP_TID_SLOTS = 1024 */
-}
-
-static void net_free(struct l2x_dp_net *n)
-{
-	if (n == NULL)
-		return;
-	l2x_fdb_destroy(n->fdb);
-	rte_free(n);
+	return dp->hz ? rte_get_tsc_cycles() / dp->hz : 0;
 }
 
 /* Two configured networks are the same when every setting is (the line
@@ -50,11 +47,12 @@ static bool net_same(const struct l2x_config_network *a,
 	       a->bum_pps == b->bum_pps;
 }
 
+/* A new network at slot, with its MAC limit set in the one table. */
 static int net_create(struct l2x_dp *dp, const struct l2x_config_network *cn,
-		      struct l2x_dp_net **out, char *err, size_t errlen)
+		      uint16_t slot, struct l2x_dp_net **out, char *err,
+		      size_t errlen)
 {
 	struct l2x_dp_net *n;
-	char fname[L2X_FDB_NAME_MAX];
 	int rc;
 
 	n = rte_zmalloc("l2x_net", sizeof(*n), RTE_CACHE_LINE_SIZE);
@@ -65,6 +63,8 @@ static int net_create(struct l2x_dp *dp, const struct l2x_config_network *cn,
 	n->cfg = *cn;
 	snprintf(n->name, sizeof(n->name), "%s", cn->name);
 	n->vlan = cn->vlan;
+	n->slot = slot;
+	n->fkey = l2x_fdb_nkey(slot, NULL);
 	n->tunnel_id = cn->tunnel_id;
 	if (cn->gateway.len != 0 && cn->gateway_side != L2X_CONFIG_GW_NONE) {
 		n->gw_ip = rte_cpu_to_be_32(cn->gateway.addr);
@@ -88,20 +88,8 @@ static int net_create(struct l2x_dp *dp, const struct l2x_config_network *cn,
 	rc = l2x_inner_tmpl_init(
 	    &n->inner, (enum l2x_encap)dp->cfg->tunnel.encap, cn->tunnel_id,
 	    dp->inner_local, dp->inner_remote);
-	/* rte_hash names must be unique for the process' life */
-	snprintf(fname, sizeof(fname), "l2xfdb%u", dp->net_serial++);
 	if (rc == 0)
-		rc = l2x_fdb_create(
-		    &(struct l2x_fdb_prm){
-			.name = fname,
-			.capacity = RTE_MAX(cn->mac_limit,
-					    (uint32_t)L2X_FDB_CAPACITY_MIN),
-			.mac_limit = cn->mac_limit,
-			.aging_s = dp->cfg->bridge.aging,
-			.socket = SOCKET_ID_ANY,
-			.qsbr = dp->qsbr,
-		    },
-		    &n->fdb);
+		rc = l2x_fdb_net_limit(dp->fdb, slot, cn->mac_limit);
 	if (rc) {
 		snprintf(err, errlen, "network %s: %s", cn->name,
 			 strerror(-rc));
@@ -112,14 +100,45 @@ static int net_create(struct l2x_dp *dp, const struct l2x_config_network *cn,
 	return 0;
 }
 
-/* The checks that involve the whole set; each network's own fields were
- * checked by the configuration loader or the control codec. */
-static int set_check(const struct l2x_dp *dp,
-		     const struct l2x_config_network *w, uint32_t n, char *err,
+/* A network that no set holds any more (a grace period passed): its MACs
+ * go, so that its slot can serve another network, then the entry. */
+static void net_gone(struct l2x_dp *dp, struct l2x_dp_net *n)
+{
+	l2x_fdb_net_flush(dp->fdb, n->slot, now_s(dp));
+	rte_free(n);
+}
+
+/* What one network must be, alone (each field's own range was checked by
+ * the configuration loader or the control codec). */
+static int net_check(const struct l2x_dp *dp,
+		     const struct l2x_config_network *w, char *err,
 		     size_t errlen)
 {
-	bool vxlan = dp->cfg->tunnel.encap == L2X_CONFIG_ENCAP_VXLAN;
+	if (dp->cfg->tunnel.encap == L2X_CONFIG_ENCAP_VXLAN &&
+	    w->tunnel_id > L2X_VXLAN_VNI_MAX) {
+		snprintf(err, errlen,
+			 "network %s: tunnel_id %u is above the VXLAN VNI "
+			 "range (%u)",
+			 w->name, w->tunnel_id, L2X_VXLAN_VNI_MAX);
+		return EINVAL;
+	}
+	if (dp->trunk && (w->vlan < 1 || w->vlan > 4094)) {
+		snprintf(err, errlen, "network %s: vlan %u is not 1..4094",
+			 w->name, w->vlan);
+		return EINVAL;
+	}
+	if (w->mac_limit < 1 || w->mac_limit > L2X_FDB_CAPACITY_MAX) {
+		snprintf(err, errlen, "network %s: mac_limit %u is not 1..%u",
+			 w->name, w->mac_limit, L2X_FDB_CAPACITY_MAX);
+		return EINVAL;
+	}
+	return 0;
+}
 
+/* Room for n networks on this LAN port. */
+static int count_check(const struct l2x_dp *dp, uint32_t n, char *err,
+		       size_t errlen)
+{
 	if (n > L2X_CONFIG_NETWORKS_MAX) {
 		snprintf(err, errlen, "too many networks (at most %u)",
 			 L2X_CONFIG_NETWORKS_MAX);
@@ -130,163 +149,318 @@ static int set_check(const struct l2x_dp *dp,
 			 "the LAN port is in access mode: one network only");
 		return ENOSPC;
 	}
-	for (uint32_t i = 0; i < n; i++) {
-		if (vxlan && w[i].tunnel_id > L2X_VXLAN_VNI_MAX) {
-			snprintf(err, errlen,
-				 "network %s: tunnel_id %u is above the "
-				 "VXLAN VNI range (%u)",
-				 w[i].name, w[i].tunnel_id, L2X_VXLAN_VNI_MAX);
-			return EINVAL;
-		}
-		if (dp->trunk && (w[i].vlan < 1 || w[i].vlan > 4094)) {
-			snprintf(err, errlen,
-				 "network %s: vlan %u is not 1..4094",
-				 w[i].name, w[i].vlan);
-			return EINVAL;
-		}
-		for (uint32_t j = 0; j < i; j++) {
-			const char *what = NULL;
-
-			if (strcmp(w[i].name, w[j].name) == 0)
-				what = "name";
-			else if (dp->trunk && w[i].vlan == w[j].vlan)
-				what = "vlan";
-			else if (w[i].tunnel_id == w[j].tunnel_id)
-				what = "tunnel_id";
-			if (what) {
-				snprintf(err, errlen,
-					 "network %s: same %s as network %s",
-					 w[i].name, what, w[j].name);
-				return EEXIST;
-			}
-		}
-	}
 	return 0;
 }
 
+static int collide(const char *name, const char *what, const char *other,
+		   char *err, size_t errlen)
+{
+	snprintf(err, errlen, "network %s: same %s as network %s", name, what,
+		 other);
+	return EEXIST;
+}
+
+/* The checks that involve the whole list: for each network in order, its
+ * own values, then the first earlier network it collides with (by name,
+ * VLAN on a trunk, or tunnel id). */
+static int set_check(const struct l2x_dp *dp,
+		     const struct l2x_config_network *w, uint32_t n, char *err,
+		     size_t errlen)
+{
+	struct l2x_netidx *x = NULL;
+	int rc = count_check(dp, n, err, errlen);
+
+	if (rc == 0 && n > 0 && l2x_netidx_create(n, &x) != 0) {
+		snprintf(err, errlen, "network set: out of memory");
+		rc = ENOMEM;
+	}
+	for (uint32_t i = 0; rc == 0 && i < n; i++) {
+		struct l2x_netidx_hit hit;
+		const char *what;
+		uint32_t j;
+
+		rc = net_check(dp, &w[i], err, errlen);
+		if (rc)
+			break;
+		(void)l2x_netidx_add(x, i, w[i].name, dp->trunk ? w[i].vlan : 0,
+				     w[i].tunnel_id, &hit);
+		what = l2x_netidx_first(&hit, &j);
+		if (what)
+			rc = collide(w[i].name, what, w[j].name, err, errlen);
+	}
+	l2x_netidx_destroy(x);
+	return rc;
+}
+
+/* Fill the set's indexes and count from net[]. */
 static void set_index(struct l2x_dp_nets *s)
 {
+	s->n = 0;
+	s->access = L2X_DP_NO_NET;
 	memset(s->vlan2net, 0xff, sizeof(s->vlan2net));
 	for (uint32_t t = 0; t < L2X_DP_TID_SLOTS; t++)
 		s->tid2net[t].net = L2X_DP_NO_NET;
-	for (uint32_t i = 0; i < s->n; i++) {
+	for (uint32_t i = 0; i < L2X_DP_NET_SLOTS; i++) {
 		const struct l2x_dp_net *n = s->net[i];
-		uint32_t t = tid_slot(n->tunnel_id);
+		uint32_t t;
 
+		if (n == NULL)
+			continue;
+		t = l2x_dp_tid_home(n->tunnel_id);
 		s->vlan2net[n->vlan & 0xfff] = (uint16_t)i;
 		while (s->tid2net[t].net != L2X_DP_NO_NET)
 			t = (t + 1) & (L2X_DP_TID_SLOTS - 1);
 		s->tid2net[t].tid = n->tunnel_id;
 		s->tid2net[t].net = (uint16_t)i;
+		if (s->access == L2X_DP_NO_NET)
+			s->access = (uint16_t)i;
+		s->n++;
 	}
+}
+
+/* A new set holding cur's networks (none when cur is NULL). */
+static struct l2x_dp_nets *set_copy(const struct l2x_dp_nets *cur, char *err,
+				    size_t errlen)
+{
+	struct l2x_dp_nets *s =
+	    rte_malloc("l2x_nets", sizeof(*s), RTE_CACHE_LINE_SIZE);
+
+	if (s == NULL) {
+		snprintf(err, errlen, "network set: out of memory");
+		return NULL;
+	}
+	if (cur)
+		memcpy(s->net, cur->net, sizeof(s->net));
+	else
+		memset(s->net, 0, sizeof(s->net));
+	return s;
+}
+
+/* The lowest slot free in both cur and s, from *from on. */
+static int free_slot(const struct l2x_dp_nets *cur, const struct l2x_dp_nets *s,
+		     uint32_t *from, uint16_t *slot)
+{
+	for (uint32_t i = *from; i < L2X_DP_NET_SLOTS; i++) {
+		if (s->net[i] == NULL && (cur == NULL || cur->net[i] == NULL)) {
+			*slot = (uint16_t)i;
+			*from = i + 1;
+			return 0;
+		}
+	}
+	return -ENOSPC; /* cannot happen: twice the most networks */
+}
+
+/* Publish s in place of the running set, wait until the worker no longer
+ * sees the old one, then drop what only the old one held. */
+static void publish(struct l2x_dp *dp, struct l2x_dp_nets *s)
+{
+	struct l2x_dp_nets *cur = dp->nets;
+
+	set_index(s);
+	__atomic_store_n(&dp->nets, s, __ATOMIC_RELEASE);
+	if (cur == NULL)
+		return;
+	rte_rcu_qsbr_synchronize(dp->qsbr, RTE_QSBR_THRID_INVALID);
+	for (uint32_t i = 0; i < L2X_DP_NET_SLOTS; i++)
+		if (cur->net[i] != NULL && s->net[i] != cur->net[i])
+			net_gone(dp, cur->net[i]);
+	rte_free(cur);
+}
+
+/* Undo a set that was never published: free the networks cur lacks. */
+static void set_undo(struct l2x_dp *dp, const struct l2x_dp_nets *cur,
+		     struct l2x_dp_nets *s)
+{
+	for (uint32_t i = 0; i < L2X_DP_NET_SLOTS; i++)
+		if (s->net[i] != NULL &&
+		    (cur == NULL || cur->net[i] != s->net[i]))
+			net_gone(dp, s->net[i]);
+	rte_free(s);
 }
 
 int l2x_dp_nets_set(struct l2x_dp *dp, const struct l2x_config_network *want,
 		    uint32_t n, char *err, size_t errlen)
 {
-	struct l2x_dp_nets *cur = dp->nets, *s;
-	bool kept[L2X_CONFIG_NETWORKS_MAX] = {false};
+	const struct l2x_dp_nets *cur = dp->nets;
+	struct l2x_netidx *x = NULL;
+	struct l2x_dp_nets *s;
+	uint32_t from = 0;
 	int rc;
 
 	rc = set_check(dp, want, n, err, errlen);
 	if (rc)
 		return rc;
-	s = rte_zmalloc("l2x_nets", sizeof(*s), RTE_CACHE_LINE_SIZE);
-	if (s == NULL) {
-		snprintf(err, errlen, "network set: out of memory");
+	s = set_copy(NULL, err, errlen);
+	if (s == NULL)
 		return ENOMEM;
+	/* the running networks by name */
+	if (cur && cur->n > 0) {
+		if (l2x_netidx_create(cur->n, &x) != 0) {
+			rte_free(s);
+			snprintf(err, errlen, "network set: out of memory");
+			return ENOMEM;
+		}
+		for (uint32_t i = 0; i < L2X_DP_NET_SLOTS; i++)
+			if (cur->net[i])
+				(void)l2x_netidx_add(x, i, cur->net[i]->name, 0,
+						     0, NULL);
 	}
 	for (uint32_t i = 0; i < n; i++) {
-		struct l2x_dp_net *reuse = NULL;
+		uint32_t j =
+		    x ? l2x_netidx_find_name(x, want[i].name) : L2X_NETIDX_NONE;
+		uint16_t slot;
 
-		for (uint32_t j = 0; cur && j < cur->n; j++) {
-			if (!kept[j] && net_same(&cur->net[j]->cfg, &want[i])) {
-				kept[j] = true;
-				reuse = cur->net[j];
-				break;
-			}
+		if (j != L2X_NETIDX_NONE &&
+		    net_same(&cur->net[j]->cfg, &want[i])) {
+			s->net[j] = cur->net[j]; /* kept: entry, slot, MACs */
+			continue;
 		}
-		if (reuse == NULL) {
-			rc = net_create(dp, &want[i], &reuse, err, errlen);
-			if (rc)
-				goto undo;
+		rc = free_slot(cur, s, &from, &slot);
+		if (rc == 0)
+			rc = net_create(dp, &want[i], slot, &s->net[slot], err,
+					errlen);
+		else
+			snprintf(err, errlen, "network %s: no free slot",
+				 want[i].name);
+		if (rc) {
+			l2x_netidx_destroy(x);
+			set_undo(dp, cur, s);
+			return rc < 0 ? -rc : rc;
 		}
-		s->net[s->n++] = reuse;
 	}
-	set_index(s);
-	__atomic_store_n(&dp->nets, s, __ATOMIC_RELEASE);
-	rte_rcu_qsbr_synchronize(dp->qsbr, RTE_QSBR_THRID_INVALID);
-	for (uint32_t j = 0; cur && j < cur->n; j++)
-		if (!kept[j])
-			net_free(cur->net[j]);
-	rte_free(cur);
+	l2x_netidx_destroy(x);
+	publish(dp, s);
 	return 0;
-undo:
-	/* s holds the kept ones (still cur's) and the new ones (freed) */
-	for (uint32_t i = 0; i < s->n; i++) {
-		bool old = false;
+}
 
-		for (uint32_t j = 0; cur && j < cur->n; j++)
-			old |= cur->net[j] == s->net[i];
-		if (!old)
-			net_free(s->net[i]);
+/* --- one network more or less --------------------------------------------*/
+
+struct l2x_dp_net *l2x_dp_net_find(const struct l2x_dp *dp, const char *name)
+{
+	const struct l2x_dp_nets *s = dp->nets;
+
+	for (uint32_t i = 0; s && i < L2X_DP_NET_SLOTS; i++)
+		if (s->net[i] && strcmp(s->net[i]->name, name) == 0)
+			return s->net[i];
+	return NULL;
+}
+
+/* The first running network (in slot order, the set's list order) that
+ * cn collides with, as set_check() would find it in the running list
+ * followed by cn. */
+static int add_collide(const struct l2x_dp *dp,
+		       const struct l2x_config_network *cn, char *err,
+		       size_t errlen)
+{
+	const struct l2x_dp_nets *s = dp->nets;
+	const struct l2x_dp_net *byname = l2x_dp_net_find(dp, cn->name);
+	uint32_t jn = byname ? byname->slot : L2X_NETIDX_NONE;
+	uint32_t jv = L2X_NETIDX_NONE, jt = L2X_NETIDX_NONE, j;
+	const char *what;
+
+	if (s && dp->trunk && s->vlan2net[cn->vlan & 0xfff] != L2X_DP_NO_NET)
+		jv = s->vlan2net[cn->vlan & 0xfff];
+	if (s && l2x_dp_tid_lookup(s, cn->tunnel_id) != L2X_DP_NO_NET)
+		jt = l2x_dp_tid_lookup(s, cn->tunnel_id);
+	what = l2x_netidx_first(&(struct l2x_netidx_hit){jn, jv, jt}, &j);
+	return what ? collide(cn->name, what, s->net[j]->name, err, errlen) : 0;
+}
+
+int l2x_dp_net_add(struct l2x_dp *dp, const struct l2x_config_network *cn,
+		   char *err, size_t errlen)
+{
+	const struct l2x_dp_nets *cur = dp->nets;
+	struct l2x_dp_nets *s;
+	uint32_t from = 0;
+	uint16_t slot;
+	int rc;
+
+	rc = count_check(dp, (cur ? cur->n : 0) + 1, err, errlen);
+	if (rc == 0)
+		rc = net_check(dp, cn, err, errlen);
+	if (rc == 0)
+		rc = add_collide(dp, cn, err, errlen);
+	if (rc)
+		return rc;
+	s = set_copy(cur, err, errlen);
+	if (s == NULL)
+		return ENOMEM;
+	if (free_slot(cur, s, &from, &slot) != 0) {
+		rte_free(s);
+		snprintf(err, errlen, "network %s: no free slot", cn->name);
+		return ENOSPC;
 	}
+	rc = net_create(dp, cn, slot, &s->net[slot], err, errlen);
+	if (rc) {
+		rte_free(s);
+		return rc;
+	}
+	publish(dp, s);
+	return 0;
+}
+
+int l2x_dp_net_del(struct l2x_dp *dp, const char *name, uint16_t vlan,
+		   char *err, size_t errlen)
+{
+	const struct l2x_dp_nets *cur = dp->nets;
+	struct l2x_dp_nets *s;
+
+	for (uint32_t i = 0; cur && i < L2X_DP_NET_SLOTS; i++) {
+		const struct l2x_dp_net *n = cur->net[i];
+
+		if (n == NULL || (name && name[0] ? strcmp(n->name, name) != 0
+						  : n->cfg.vlan != vlan))
+			continue;
+		s = set_copy(cur, err, errlen);
+		if (s == NULL)
+			return ENOMEM;
+		s->net[i] = NULL;
+		publish(dp, s);
+		return 0;
+	}
+	if (name && name[0])
+		snprintf(err, errlen, "network: no extended network named %s",
+			 name);
+	else
+		snprintf(err, errlen, "vlan: VLAN %u is not extended", vlan);
+	return ENOENT;
+}
+
+void l2x_dp_nets_free(struct l2x_dp *dp)
+{
+	struct l2x_dp_nets *s = dp->nets;
+
+	if (s == NULL)
+		return;
+	for (uint32_t i = 0; i < L2X_DP_NET_SLOTS; i++)
+		rte_free(s->net[i]);
 	rte_free(s);
-	return rc;
+	dp->nets = NULL;
 }
 
 /* --- NET_ADD, NET_DEL ----------------------------------------------------*/
 
-/* The running networks as configured, into w; returns how many. */
-static uint32_t running(const struct l2x_dp *dp, struct l2x_config_network *w)
-{
-	const struct l2x_dp_nets *s = dp->nets;
-	uint32_t n = s ? s->n : 0;
-
-	for (uint32_t i = 0; i < n; i++)
-		w[i] = s->net[i]->cfg;
-	return n;
-}
-
 int l2x_ctl_net_add(struct l2x_dp *dp, const struct l2x_ctl_net_add *a,
 		    char *err, size_t errlen)
 {
-	struct l2x_config_network w[L2X_CONFIG_NETWORKS_MAX + 1]; /* 17 KiB */
-	uint32_t n = running(dp, w);
-	struct l2x_config_network *cn = &w[n];
+	struct l2x_config_network cn = {0};
 
-	memset(cn, 0, sizeof(*cn));
-	snprintf(cn->name, sizeof(cn->name), "%s", a->name);
-	cn->vlan = a->vlan; /* unused on an access port, but compared */
-	cn->tunnel_id = a->tunnel_id;
-	cn->gateway.addr = a->gw_addr;
-	cn->gateway.len = a->gw_prefix;
-	cn->gateway_side = (enum l2x_config_gw_side)a->gw_side;
-	cn->mss_clamp = a->mss_clamp;
-	cn->mac_limit = a->mac_limit ? a->mac_limit : dp->cfg->bridge.mac_limit;
-	cn->bum_pps = dp->cfg->bridge.bum_pps; /* NET_ADD has no field */
-	return l2x_dp_nets_set(dp, w, n + 1, err, errlen);
+	snprintf(cn.name, sizeof(cn.name), "%s", a->name);
+	cn.vlan = a->vlan; /* unused on an access port, but compared */
+	cn.tunnel_id = a->tunnel_id;
+	cn.gateway.addr = a->gw_addr;
+	cn.gateway.len = a->gw_prefix;
+	cn.gateway_side = (enum l2x_config_gw_side)a->gw_side;
+	cn.mss_clamp = a->mss_clamp;
+	cn.mac_limit = a->mac_limit ? a->mac_limit : dp->cfg->bridge.mac_limit;
+	cn.bum_pps = dp->cfg->bridge.bum_pps; /* NET_ADD has no field */
+	return l2x_dp_net_add(dp, &cn, err, errlen);
 }
 
 int l2x_ctl_net_del(struct l2x_dp *dp, const struct l2x_ctl_net_del *d,
 		    char *err, size_t errlen)
 {
-	struct l2x_config_network w[L2X_CONFIG_NETWORKS_MAX];
-	uint32_t n = running(dp, w);
-
-	for (uint32_t i = 0; i < n; i++) {
-		if (d->name[0] ? strcmp(w[i].name, d->name) != 0
-			       : w[i].vlan != d->vlan)
-			continue;
-		w[i] = w[n - 1];
-		return l2x_dp_nets_set(dp, w, n - 1, err, errlen);
-	}
-	if (d->name[0])
-		snprintf(err, errlen, "network: no extended network named %s",
-			 d->name);
-	else
-		snprintf(err, errlen, "vlan: VLAN %u is not extended", d->vlan);
-	return ENOENT;
+	return l2x_dp_net_del(dp, d->name, d->vlan, err, errlen);
 }
 
 /* --- reload ----------------------------------------------------------------*/
@@ -333,6 +507,8 @@ static const char *fixed_diff(const struct l2x_config *a,
 		return "tunnel";
 	if (a->bridge.aging != b->bridge.aging)
 		return "bridge.aging";
+	if (a->bridge.mac_table_size != b->bridge.mac_table_size)
+		return "bridge.mac_table_size";
 	if (a->n_static_sas != b->n_static_sas)
 		return "static_sas";
 	for (uint32_t i = 0; i < a->n_static_sas; i++) {

@@ -67,24 +67,13 @@ static void tx(struct l2x_dp *dp, struct bin *b, uint16_t port,
 		drop(dp, b, m[sent], L2X_DP_DROP_TX_FULL);
 }
 
-static inline uint16_t tid_lookup(const struct l2x_dp_nets *ns, uint32_t tid)
-{
-	uint32_t i = (tid * 0x9e3779b1u) >> 22; /* 1024 slots */
-
-	for (uint32_t d = 0; d < L2X_DP_TID_SLOTS; d++) {
-		uint32_t s = (i + d) & (L2X_DP_TID_SLOTS - 1);
-		if (ns->tid2net[s].net == L2X_DP_NO_NET)
-			return L2X_DP_NO_NET;
-		if (ns->tid2net[s].tid == tid)
-			return ns->tid2net[s].net;
-	}
-	return L2X_DP_NO_NET;
-}
-
 /*
  * Bridge decision for the frames m[0..n) of one network, received on
  * side: learn the sources, decide the destinations; frames to drop go to
- * the bin. Returns how many remain, compacted in m.
+ * the bin. Returns how many remain, compacted in m. The one MAC table
+ * holds every network's MACs: each key is the MAC ORed with the
+ * network's constant (its slot), so the cost does not depend on how many
+ * networks there are.
  */
 static unsigned int bridge(struct l2x_dp *dp, struct bin *b,
 			   struct l2x_dp_net *net, struct rte_mbuf **m,
@@ -95,6 +84,7 @@ static unsigned int bridge(struct l2x_dp *dp, struct bin *b,
 	/* zeroed: gcc 12 cannot see that the loop below fills [0, n) */
 	uint64_t src[L2X_DP_BURST] = {0}, dst[L2X_DP_BURST] = {0}, bad, same;
 	uint8_t why[L2X_DP_BURST], fwd[L2X_DP_BURST];
+	const uint64_t nk = net->fkey;
 	unsigned int k = 0;
 
 	if (n == 0)
@@ -102,12 +92,12 @@ static unsigned int bridge(struct l2x_dp *dp, struct bin *b,
 	for (unsigned int i = 0; i < n; i++) {
 		const struct rte_ether_hdr *e =
 		    rte_pktmbuf_mtod(m[i], const struct rte_ether_hdr *);
-		dst[i] = l2x_fdb_key(&e->dst_addr);
-		src[i] = l2x_fdb_key(&e->src_addr);
+		dst[i] = l2x_fdb_key(&e->dst_addr) | nk;
+		src[i] = l2x_fdb_key(&e->src_addr) | nk;
 	}
 	bad =
-	    l2x_fdb_learn_bulk(net->fdb, src, n, side, now_s, &dp->fdb_lc, why);
-	same = l2x_fdb_forward_bulk(net->fdb, side, dst, n, fwd);
+	    l2x_fdb_learn_bulk(dp->fdb, src, n, side, now_s, &dp->fdb_lc, why);
+	same = l2x_fdb_forward_bulk(dp->fdb, side, dst, n, fwd);
 	over = l2x_fdb_bum_police(&net->bum[side], now, fwd, n);
 	for (unsigned int i = 0; i < n; i++) {
 		if (bad & (1ull << i))
@@ -233,7 +223,9 @@ uint32_t l2x_fwd_lan_classify(const struct l2x_dp *dp,
 	if (!dp->trunk) {
 		if (tagged)
 			return L2X_FWD_DROP_BIT | L2X_DP_DROP_TAGGED;
-		return ns->n ? 0 : L2X_FWD_DROP_BIT | L2X_DP_DROP_NO_NETWORK;
+		return ns->access != L2X_DP_NO_NET
+			   ? ns->access
+			   : L2X_FWD_DROP_BIT | L2X_DP_DROP_NO_NETWORK;
 	}
 	if (!tagged)
 		return L2X_FWD_DROP_BIT | L2X_DP_DROP_UNTAGGED;
@@ -484,7 +476,7 @@ static void from_tunnel(struct l2x_dp *dp, const struct l2x_dp_nets *ns,
 			drop(dp, b, m[i], L2X_DP_DROP_INNER_ENDPOINT);
 			continue;
 		}
-		ni = tid_lookup(ns, ii.tunnel_id);
+		ni = l2x_dp_tid_lookup(ns, ii.tunnel_id);
 		if (ni == L2X_DP_NO_NET) {
 			drop(dp, b, m[i], L2X_DP_DROP_UNKNOWN_TUNNEL);
 			continue;
@@ -620,12 +612,43 @@ static void tap_burst(struct l2x_dp *dp, struct bin *b, struct rte_mbuf **m,
 	tx(dp, b, dp->up_port, m, n, L2X_DP_CNT_tx_uplink);
 }
 
+unsigned int l2x_fwd_round(struct l2x_dp *dp, uint64_t now)
+{
+	static struct bin b; /* one worker: not on the stack (36 KiB) */
+	struct rte_mbuf *m[L2X_DP_BURST];
+	uint64_t now_s = now / dp->hz;
+	/* one network set per round; the caller's quiescent state after
+	 * the round releases it */
+	const struct l2x_dp_nets *ns =
+	    __atomic_load_n(&dp->nets, __ATOMIC_ACQUIRE);
+	unsigned int total = 0;
+	uint16_t n;
+
+	n = rte_eth_rx_burst(dp->lan_port, 0, m, L2X_DP_BURST);
+	if (n) {
+		lan_burst(dp, ns, &b, m, n, now, now_s);
+		bin_flush(&b);
+		total += n;
+	}
+	n = rte_eth_rx_burst(dp->up_port, 0, m, L2X_DP_BURST);
+	if (n) {
+		uplink_burst(dp, ns, &b, m, n, now, now_s);
+		bin_flush(&b);
+		total += n;
+	}
+	n = rte_eth_rx_burst(dp->tap_port, 0, m, L2X_DP_BURST);
+	if (n) {
+		tap_burst(dp, &b, m, n);
+		total += n;
+	}
+	bin_flush(&b);
+	return total;
+}
+
 int l2x_fwd_main(void *arg)
 {
 	struct l2x_dp *dp = arg;
 	unsigned int lc = rte_lcore_id(), idle = 0, sleep_us = 8;
-	struct rte_mbuf *m[L2X_DP_BURST];
-	static struct bin b; /* one worker: not on the stack (36 KiB) */
 	uint64_t next_expire = 0;
 
 	if (dp->qsbr) {
@@ -633,31 +656,9 @@ int l2x_fwd_main(void *arg)
 		rte_rcu_qsbr_thread_online(dp->qsbr, lc);
 	}
 	while (!dp->stop) {
-		uint64_t now = rte_get_tsc_cycles(), now_s = now / dp->hz;
-		/* one network set per round; the quiescent state below
-		 * releases it */
-		const struct l2x_dp_nets *ns =
-		    __atomic_load_n(&dp->nets, __ATOMIC_ACQUIRE);
-		uint16_t n, total = 0;
+		uint64_t now = rte_get_tsc_cycles();
+		unsigned int total = l2x_fwd_round(dp, now);
 
-		n = rte_eth_rx_burst(dp->lan_port, 0, m, L2X_DP_BURST);
-		if (n) {
-			lan_burst(dp, ns, &b, m, n, now, now_s);
-			bin_flush(&b);
-			total += n;
-		}
-		n = rte_eth_rx_burst(dp->up_port, 0, m, L2X_DP_BURST);
-		if (n) {
-			uplink_burst(dp, ns, &b, m, n, now, now_s);
-			bin_flush(&b);
-			total += n;
-		}
-		n = rte_eth_rx_burst(dp->tap_port, 0, m, L2X_DP_BURST);
-		if (n) {
-			tap_burst(dp, &b, m, n);
-			total += n;
-		}
-		bin_flush(&b);
 		if (now >= next_expire) {
 			l2x_reasm_expire(dp->reasm, now);
 			next_expire = now + dp->hz / 100;

@@ -32,8 +32,12 @@
  * Human output is aligned columns, like `bridge fdb` or `swanctl
  * --list-sas`; -j prints the dataplane's JSON as it came. Every table has
  * the one shape {"what": ..., "rows": [{flat object}, ...]} (ctl.h), so
- * one printer serves all. Exit status: 0, or 1 on an ERROR reply (its
- * sentence is printed), a connection failure or a usage error.
+ * one printer serves all. networks and macs, which grow to 4094 networks
+ * and 64k MACs and more, are asked for a page at a time (SHOW_PAGE, so
+ * no request holds the dataplane long) and printed as one table; with -j
+ * as one document of the same shape, the pages' rows joined. Exit status: 0, or
+ * 1 on an ERROR reply (its sentence is printed), a connection failure or a
+ * usage error.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -52,8 +56,12 @@
 
 #define MAX_COLS 16
 #define MAX_CELL 128
-/* How long one command waits for the dataplane's whole answer. */
+/* How long one request (a page of a paged table) waits for its answer. */
 #define TIMEOUT_MS 5000u
+/* Rows per page of the tables shown in pages (networks, macs): about
+ * 100 KiB of JSON and well under a millisecond of the dataplane's control
+ * thread each. */
+#define PAGE_ROWS 1024u
 /* l2x-ike's status socket is the dataplane's path + this (ike_status.h,
  * L2X_IKE_STATUS_SUFFIX; that header is l2x-ike's, not included here). */
 #define IKE_SUFFIX ".ike"
@@ -105,12 +113,61 @@ static int die(const char *fmt, const char *arg)
 
 /* --- the reply's JSON as a table -----------------------------------------*/
 
+/* The rows of one table, gathered from one answer or from every page of
+ * a paged one. Cells live one after another in one text (64k MACs are a
+ * few MiB, not a fixed-size cell each). */
 struct table {
 	char col[MAX_COLS][MAX_CELL];
 	unsigned int ncol;
-	char (*cell)[MAX_COLS][MAX_CELL]; /* rows */
+	char *text; /* the cells, each NUL-terminated */
+	size_t len, tcap;
+	size_t (*cell)[MAX_COLS]; /* per row: offsets into text */
 	unsigned int nrow, cap;
+	/* -j of a paged table: the rows' JSON of every page, joined */
+	char *rows;
+	size_t rlen, rcap;
+	char what[MAX_CELL];
 };
+
+/* What one page said besides its rows. */
+struct page_info {
+	bool has_next;
+	uint32_t next;
+	const char *rows_at; /* the text between "rows": [ and ] */
+	size_t rows_len;
+};
+
+static bool append(char **p, size_t *len, size_t *cap, const char *s, size_t n)
+{
+	if (*len + n + 1 > *cap) {
+		size_t c = *cap ? *cap : 4096;
+		char *q;
+
+		while (*len + n + 1 > c)
+			c *= 2;
+		q = realloc(*p, c);
+		if (q == NULL)
+			return false;
+		*p = q;
+		*cap = c;
+	}
+	memcpy(*p + *len, s, n);
+	*len += n;
+	(*p)[*len] = '\0';
+	return true;
+}
+
+static void table_free(struct table *t)
+{
+	free(t->text);
+	free(t->cell);
+	free(t->rows);
+}
+
+static const char *cell(const struct table *t, unsigned int r, unsigned int i)
+{
+	return t->text + t->cell[r][i];
+}
 
 struct cur {
 	const char *p, *end;
@@ -180,7 +237,7 @@ static bool scalar(struct cur *c, char *out)
 
 static bool row(struct cur *c, struct table *t)
 {
-	char k[MAX_CELL];
+	char k[MAX_CELL], v[MAX_CELL];
 	unsigned int i = 0;
 
 	if (t->nrow == t->cap) {
@@ -192,7 +249,6 @@ static bool row(struct cur *c, struct table *t)
 		t->cell = p;
 		t->cap = cap;
 	}
-	memset(t->cell[t->nrow], 0, sizeof(t->cell[0]));
 	if (!eat(c, '{'))
 		return false;
 	if (eat(c, '}'))
@@ -204,22 +260,38 @@ static bool row(struct cur *c, struct table *t)
 			snprintf(t->col[i], MAX_CELL, "%s", k);
 			t->ncol = i + 1;
 		}
-		if (!scalar(c, t->cell[t->nrow][i]))
+		if (!scalar(c, v))
+			return false;
+		t->cell[t->nrow][i] = t->len;
+		if (!append(&t->text, &t->len, &t->tcap, v, strlen(v) + 1))
 			return false;
 		i++;
 	} while (eat(c, ','));
 	if (!eat(c, '}'))
 		return false;
 done:
+	/* a row with fewer members shows empty cells */
+	for (; i < MAX_COLS; i++) {
+		t->cell[t->nrow][i] = t->len;
+		if (!append(&t->text, &t->len, &t->tcap, "", 1))
+			return false;
+	}
 	t->nrow++;
 	return true;
 }
 
-static bool parse(const char *text, size_t len, struct table *t)
+/* One answer (or page) {"what": ..., "rows": [...], "next": N} into t;
+ * pi (may be NULL) receives the page's "next" and where its rows are. */
+static bool parse(const char *text, size_t len, struct table *t,
+		  struct page_info *pi)
 {
 	struct cur c = {text, text + len};
 	char k[MAX_CELL], v[MAX_CELL];
+	struct page_info dummy;
 
+	if (pi == NULL)
+		pi = &dummy;
+	memset(pi, 0, sizeof(*pi));
 	if (!eat(&c, '{'))
 		return false;
 	do {
@@ -228,16 +300,29 @@ static bool parse(const char *text, size_t len, struct table *t)
 		if (strcmp(k, "rows") == 0) {
 			if (!eat(&c, '['))
 				return false;
+			pi->rows_at = c.p;
 			if (!eat(&c, ']')) {
 				do {
 					if (!row(&c, t))
 						return false;
+					pi->rows_len =
+					    (size_t)(c.p - pi->rows_at);
 				} while (eat(&c, ','));
 				if (!eat(&c, ']'))
 					return false;
 			}
 		} else if (!scalar(&c, v)) {
 			return false;
+		} else if (strcmp(k, "next") == 0) {
+			char *end;
+			unsigned long long n = strtoull(v, &end, 10);
+
+			if (*end != '\0' || v[0] == '-' || n > UINT32_MAX)
+				return false;
+			pi->has_next = true;
+			pi->next = (uint32_t)n;
+		} else if (strcmp(k, "what") == 0) {
+			snprintf(t->what, sizeof(t->what), "%s", v);
 		}
 	} while (eat(&c, ','));
 	return eat(&c, '}');
@@ -254,8 +339,8 @@ static void print_table(const struct table *t)
 	for (unsigned int i = 0; i < t->ncol; i++) {
 		w[i] = strlen(t->col[i]);
 		for (unsigned int r = 0; r < t->nrow; r++)
-			if (strlen(t->cell[r][i]) > w[i])
-				w[i] = strlen(t->cell[r][i]);
+			if (strlen(cell(t, r, i)) > w[i])
+				w[i] = strlen(cell(t, r, i));
 	}
 	for (unsigned int i = 0; i < t->ncol; i++) {
 		char up[MAX_CELL];
@@ -272,7 +357,7 @@ static void print_table(const struct table *t)
 	for (unsigned int r = 0; r < t->nrow; r++)
 		for (unsigned int i = 0; i < t->ncol; i++)
 			printf(i + 1 < t->ncol ? "%-*s  " : "%-*s\n",
-			       i + 1 < t->ncol ? (int)w[i] : 0, t->cell[r][i]);
+			       i + 1 < t->ncol ? (int)w[i] : 0, cell(t, r, i));
 }
 
 /* --- the socket ----------------------------------------------------------*/
@@ -498,13 +583,55 @@ static int command(int argc, char **argv, struct l2x_ctlmsg *m)
 	return -1;
 }
 
+/* Ask for every page of a paged table (networks, macs) into t. Returns
+ * as l2x_ctlclient_request() (> 0: the dataplane's refusal, in rep). */
+static int show_pages(struct l2x_ctlclient *c, const struct l2x_ctlmsg *m,
+		      struct l2x_ctl_reply *rep, struct table *t)
+{
+	struct l2x_ctlmsg p = {.type = L2X_CTL_MSG_SHOW_PAGE};
+	struct page_info pi = {0};
+	int rc;
+
+	p.u.show_page.what = m->u.show.what;
+	memcpy(p.u.show_page.network, m->u.show.network,
+	       sizeof(p.u.show_page.network));
+	p.u.show_page.max_rows = PAGE_ROWS;
+	do {
+		p.u.show_page.cursor = pi.next;
+		l2x_ctl_reply_fini(rep);
+		rc = l2x_ctlclient_request(c, &p, rep);
+		if (rc != 0)
+			return rc;
+		if (!parse(rep->text, rep->text_len, t, &pi))
+			return -EBADMSG;
+		if (pi.rows_len > 0 &&
+		    ((t->rlen > 0 &&
+		      !append(&t->rows, &t->rlen, &t->rcap, ",", 1)) ||
+		     !append(&t->rows, &t->rlen, &t->rcap, pi.rows_at,
+			     pi.rows_len)))
+			return -ENOMEM;
+	} while (pi.has_next);
+	return 0;
+}
+
+/* The JSON of a paged table: one document, every page's rows. */
+static void print_pages_json(const struct table *t)
+{
+	if (t->rlen == 0)
+		printf("{\"what\": \"%s\", \"rows\": []}\n", t->what);
+	else
+		printf("{\"what\": \"%s\", \"rows\": [%s\n]}\n", t->what,
+		       t->rows);
+}
+
 int main(int argc, char **argv)
 {
 	struct l2x_ctlmsg m = {0};
 	struct l2x_ctl_reply rep = {0};
 	struct l2x_ctlclient *c;
+	struct table t = {0};
 	char sock[108] = "";
-	bool json = false, show;
+	bool json = false, show, paged;
 	int o, rc;
 
 	static const struct option longopts[] = {
@@ -569,26 +696,37 @@ int main(int argc, char **argv)
 			    : "");
 		return 1;
 	}
-	rc = l2x_ctlclient_request(c, &m, &rep);
+	paged = show && (m.u.show.what == L2X_CTL_SHOW_NETWORKS ||
+			 m.u.show.what == L2X_CTL_SHOW_MACS);
+	rc = paged ? show_pages(c, &m, &rep, &t)
+		   : l2x_ctlclient_request(c, &m, &rep);
 	if (rc > 0) /* the dataplane refused: its sentence */
 		fprintf(stderr, "%s: %s (%s)\n", prog, rep.error.text,
 			strerror(rc));
+	else if (rc == -EBADMSG || rc == -ENOMEM)
+		fprintf(stderr, "%s: %s\n", prog,
+			rc == -ENOMEM ? "out of memory"
+				      : "cannot read the reply's JSON");
 	else if (rc < 0)
 		fprintf(stderr, "%s: %s\n", prog, l2x_ctlclient_why(c));
 	l2x_ctlclient_close(c);
 	rc = rc != 0;
-	if (rc == 0 && show) {
-		struct table t = {0};
-
+	if (rc == 0 && paged) {
+		if (json)
+			print_pages_json(&t);
+		else
+			print_table(&t);
+	} else if (rc == 0 && show) {
 		if (json) {
 			fwrite(rep.text, 1, rep.text_len, stdout);
-		} else if (rep.text && parse(rep.text, rep.text_len, &t)) {
+		} else if (rep.text &&
+			   parse(rep.text, rep.text_len, &t, NULL)) {
 			print_table(&t);
 		} else {
 			rc = die("%s", "cannot read the reply's JSON");
 		}
-		free(t.cell);
 	}
+	table_free(&t);
 	l2x_ctl_reply_fini(&rep);
 	return rc;
 }

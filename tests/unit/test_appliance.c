@@ -561,11 +561,14 @@ static void test_shown_parse(void **state)
 	     "\"gateway\": \"-\", \"gw_side\": \"up\"}]}",
 	     "SHOW networks: row 0: bad gw_side"},
 	};
-	struct l2x_appl_net rows[L2X_CONFIG_NETWORKS_MAX];
+	/* 4094 rows: 230 KiB, off the stack */
+	struct l2x_appl_net *rows =
+	    calloc(L2X_CONFIG_NETWORKS_MAX, sizeof(*rows));
 	char err[L2X_APPL_ERR_LEN];
 	uint32_t n;
 
 	(void)state;
+	assert_non_null(rows);
 	assert_int_equal(l2x_appl_shown_parse(table, strlen(table), rows, &n,
 					      err, sizeof(err)),
 			 0);
@@ -611,6 +614,7 @@ static void test_shown_parse(void **state)
 				 0);
 	}
 	assert_int_equal(l2x_appl_shown_auto_mss("nonsense", 8), 0);
+	free(rows);
 }
 
 /* Networks for the plan table: short notation. */
@@ -801,12 +805,63 @@ static void test_plan(void **state)
 		    NET("web", 100, 5001, 0, AUTO),
 		    NET("db", 200, 5002, 0, AUTO)};
 
-		l2x_appl_plan(h, 2, w, 2, &prm, p);
+		assert_int_equal(l2x_appl_plan(h, 2, w, 2, &prm, p), 0);
 		assert_int_equal(p->n_del, 1);
 		assert_string_equal(p->del[0], "db");
 		assert_int_equal(p->n_add, 1);
 		assert_int_equal(p->add[0], 1);
 	}
+	free(p);
+}
+
+/* 4094 networks held, in another order than wanted: in place; one more
+ * wanted is one NET_ADD, one fewer one NET_DEL, one changed one of each
+ * (never a reload of the rest). */
+static void test_plan_4094(void **state)
+{
+	const uint32_t max = L2X_CONFIG_NETWORKS_MAX;
+	struct l2x_appl_plan *p = malloc(sizeof(*p));
+	struct l2x_appl_net *have = calloc(max, sizeof(*have));
+	struct l2x_appl_net *want = calloc(max, sizeof(*want));
+	const struct l2x_appl_plan_prm prm = {.trunk = true, .auto_mss = 1356};
+
+	(void)state;
+	assert_non_null(p);
+	assert_non_null(have);
+	assert_non_null(want);
+	for (uint32_t i = 0; i < max; i++) {
+		struct l2x_appl_net *w = &want[i], *h = &have[max - 1 - i];
+
+		snprintf(w->name, sizeof(w->name), "vlan%u", i + 1);
+		w->vlan = (uint16_t)(i + 1);
+		w->tunnel_id = 5000 + i;
+		w->mss_clamp = AUTO;
+		*h = *w;
+		h->mss_clamp = 1356; /* as SHOW gives auto */
+	}
+	assert_int_equal(l2x_appl_plan(have, max, want, max, &prm, p), 0);
+	assert_int_equal(p->n_del + p->n_add, 0);
+	/* vlan4094 (have[0]) not held yet: one NET_ADD */
+	assert_int_equal(l2x_appl_plan(have + 1, max - 1, want, max, &prm, p),
+			 0);
+	assert_int_equal(p->n_del, 0);
+	assert_int_equal(p->n_add, 1);
+	assert_string_equal(want[p->add[0]].name, have[0].name);
+	/* vlan1 no longer wanted: one NET_DEL */
+	assert_int_equal(l2x_appl_plan(have, max, want + 1, max - 1, &prm, p),
+			 0);
+	assert_int_equal(p->n_del, 1);
+	assert_string_equal(p->del[0], "vlan1");
+	assert_int_equal(p->n_add, 0);
+	/* vlan2047's tunnel id changed: out and in again */
+	want[2046].tunnel_id = 99;
+	assert_int_equal(l2x_appl_plan(have, max, want, max, &prm, p), 0);
+	assert_int_equal(p->n_del, 1);
+	assert_string_equal(p->del[0], "vlan2047");
+	assert_int_equal(p->n_add, 1);
+	assert_int_equal(p->add[0], 2046);
+	free(want);
+	free(have);
 	free(p);
 }
 
@@ -1221,6 +1276,7 @@ int main(void)
 	    cmocka_unit_test(test_render_bad_keeps_files),
 	    cmocka_unit_test(test_shown_parse),
 	    cmocka_unit_test(test_plan),
+	    cmocka_unit_test(test_plan_4094),
 	    cmocka_unit_test(test_backoff),
 	    cmocka_unit_test(test_sync),
 	    cmocka_unit_test(test_children),

@@ -307,6 +307,26 @@ static const struct bad bad_cases[] = {
     {IKE,
      {{"name: db", "name: web"}},
      "t.yaml:25: networks[1].name: 'web' is already used by networks[0]"},
+    /* the first earlier network that collides wins, then name, vlan,
+     * tunnel id: the last collides with db by name, with x by VLAN, but
+     * first with web by tunnel id */
+    {IKE,
+     {{"mac_limit: 1024 }", "mac_limit: 1024 }\n"
+			    "  - { name: x, vlan: 300, tunnel_id: 5003 }\n"
+			    "  - { name: db, vlan: 300, tunnel_id: 5001 }"}},
+     "t.yaml:27: networks[3].tunnel_id: 5001 is already used by "
+     "networks[0] (web)"},
+    {IKE,
+     {{"mac_limit: 1024 }", "mac_limit: 1024 }\n"
+			    "  - { name: x, vlan: 300, tunnel_id: 5003 }\n"
+			    "  - { name: y, vlan: 100, tunnel_id: 5003 }"}},
+     "t.yaml:27: networks[3].vlan: 100 is already used by networks[0] "
+     "(web)"},
+    {IKE,
+     {{"mac_limit: 1024 }", "mac_limit: 1024 }\n"
+			    "  - { name: x, vlan: 300, tunnel_id: 5003 }\n"
+			    "  - { name: db, vlan: 400, tunnel_id: 5003 }"}},
+     "t.yaml:27: networks[3].name: 'db' is already used by networks[1]"},
     {IKE,
      {{"tunnel_id: 5002", "tunnel_id: 0"}},
      "t.yaml:25: networks[1].tunnel_id: 0 is outside 1..4294967295"},
@@ -497,6 +517,13 @@ static const struct bad bad_cases[] = {
     {IKE,
      {{"mac_limit: 4096", "mac_limit: 16777217"}},
      "t.yaml:22: bridge.mac_limit: 16777217 is outside 1..16777216"},
+    {IKE,
+     {{"mac_limit: 4096", "mac_limit: 4096, mac_table_size: 1023"}},
+     "t.yaml:22: bridge.mac_table_size: 1023 is outside 1024..16777216"},
+    {IKE,
+     {{"mac_limit: 4096", "mac_limit: 4096, mac_table_size: 16777217"}},
+     "t.yaml:22: bridge.mac_table_size: 16777217 is outside "
+     "1024..16777216"},
     {IKE,
      {{"aging: 300", "aging: 9"}},
      "t.yaml:22: bridge.aging: 9 is outside 10..1000000"},
@@ -747,7 +774,7 @@ static const struct bad bad_cases[] = {
     {IKE,
      {{"bridge: {", "bridge: { '': 1,"}},
      "t.yaml:22: bridge.'': unknown key (allowed here: aging, mac_limit, "
-     "bum_pps)"},
+     "bum_pps, mac_table_size)"},
     {IKE,
      {{"networks:", "bridge: { aging: 10 }\nnetworks:"}},
      "t.yaml:23: bridge: duplicate key (first at line 22)"},
@@ -1123,6 +1150,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg->networks[0].line, 8);
 	assert_int_equal(cfg->networks[1].mac_limit, 7);
 	assert_int_equal(cfg->bridge.bum_pps, 20000);
+	assert_int_equal(cfg->bridge.mac_table_size, 65536);
 	assert_int_equal(cfg->networks[0].bum_pps, 20000);
 	assert_int_equal(cfg->networks[1].bum_pps, 20000);
 	assert_int_equal(cfg->networks[1].line, 9);
@@ -1447,7 +1475,7 @@ static void test_hostile(void **state)
 	assert_int_equal(parse_big(doc, L2X_CONFIG_FILE_MAX + 1, &err),
 			 -EINVAL);
 	assert_string_equal(err.msg, "t.yaml:1: document: file is larger than "
-				     "262144 bytes");
+				     "2097152 bytes");
 
 	/* nested 200000 deep where a list is expected */
 	n = (size_t)snprintf(doc, 64, "networks: ");
@@ -1488,28 +1516,39 @@ static void test_hostile(void **state)
 	assert_string_equal(err.msg, "t.yaml:3: yaml: flow collections nested "
 				     "deeper than 64 levels");
 
-	/* 257 networks: refused before any is read; 256 load */
+	/* 4095 networks: refused before any is read; 4094 (every VLAN)
+	 * load, each with every key given, under the file size limit */
 	p = build(IKE, NULL, 0, 0);
 	head = (size_t)(strstr(p, "  - { name: web") - p);
 	memcpy(doc, p, head);
 	free(p);
 	n = head;
-	for (unsigned i = 0; i < 257; i++)
-		n += (size_t)snprintf(doc + n, 96,
-				      "  - { name: n%u, vlan: %u, tunnel_id: "
-				      "%u }\n",
-				      i, i + 1, 70000 + i);
+	for (unsigned i = 0; i < L2X_CONFIG_NETWORKS_MAX + 1; i++)
+		n += (size_t)snprintf(
+		    doc + n, 192,
+		    "  - { name: network-%04u, vlan: %u, tunnel_id: %u, "
+		    "gateway: 198.19.%u.%u/22, gateway_side: local, "
+		    "mss_clamp: 1400, mac_limit: 4096, bum_pps: 20000 }\n",
+		    i, i % 4094 + 1, 70000 + i, (i / 250) % 250, i % 250 + 1);
 	assert_int_equal(parse_big(doc, n, &err), -EINVAL);
-	assert_string_equal(err.msg, "t.yaml:24: networks: has 257 entries, "
-				     "expected 0..256");
-	n -= strlen("  - { name: n256, vlan: 257, tunnel_id: 70256 }\n");
+	assert_string_equal(err.msg, "t.yaml:24: networks: has 4095 entries, "
+				     "expected 0..4094");
+	n = (size_t)(strstr(doc + head, "  - { name: network-4094") - doc);
+	assert_true(n < L2X_CONFIG_FILE_MAX);
 	rc = parse_big(doc, n, &err);
 	if (rc != 0)
 		fail_msg("%s", err.msg);
-	assert_int_equal(cfg->n_networks, 256);
-	assert_int_equal(cfg->networks[255].vlan, 256);
-	assert_int_equal(cfg->networks[255].line, 24 + 255);
+	assert_int_equal(cfg->n_networks, 4094);
+	assert_int_equal(cfg->networks[4093].vlan, 4094);
+	assert_int_equal(cfg->networks[4093].tunnel_id, 70000 + 4093);
+	assert_int_equal(cfg->networks[4093].line, 24 + 4093);
 	l2x_config_free(cfg);
+	/* the 4094th's VLAN is the first's: found at once, named */
+	memcpy(strstr(doc + head, "vlan: 4094,"), "vlan: 1,   ", 11);
+	assert_int_equal(parse_big(doc, n, &err), -EINVAL);
+	assert_string_equal(err.msg, "t.yaml:4117: networks[4093].vlan: 1 is "
+				     "already used by networks[0] "
+				     "(network-0000)");
 
 	/* a mapping of 20000 keys: the first unknown one ends it */
 	n = 0;

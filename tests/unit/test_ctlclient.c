@@ -110,7 +110,9 @@ static void answer_show(struct server *s, const struct l2x_ctlmsg *q,
 		size_t k =
 		    l2x_ctlmsg_text_chunk(show_text + off, show_len - off);
 
-		r.u.show_reply.what = q->u.show.what;
+		r.u.show_reply.what = q->type == L2X_CTL_MSG_SHOW_PAGE
+					  ? q->u.show_page.what
+					  : q->u.show.what;
 		if (s->act == A_WRONG_WHAT)
 			r.u.show_reply.what = L2X_CTL_SHOW_MTU;
 		r.u.show_reply.text = show_text + off;
@@ -132,6 +134,7 @@ static void answer(struct server *s, const struct l2x_ctlmsg *q, size_t cut)
 		r.req_id = q->req_id + 1;
 	switch (q->type) {
 	case L2X_CTL_MSG_SHOW:
+	case L2X_CTL_MSG_SHOW_PAGE:
 		answer_show(s, q, s->act == A_SLOW_CHUNKS ? 200 : 0);
 		return;
 	case L2X_CTL_MSG_SPI_ALLOC:
@@ -526,6 +529,29 @@ static void test_show_failures(void **state)
 						     "with show_reply mtu"));
 	l2x_ctl_reply_fini(&rep);
 	stop(&s, c);
+
+	/* SHOW_PAGE: the same answer, the same check of what */
+	{
+		struct l2x_ctlmsg p = {.type = L2X_CTL_MSG_SHOW_PAGE};
+
+		p.u.show_page.what = L2X_CTL_SHOW_NETWORKS;
+		p.u.show_page.cursor = 77;
+		p.u.show_page.max_rows = 10;
+		c = start(&s, A_ANSWER, 1000);
+		assert_int_equal(l2x_ctlclient_request(c, &p, &rep), 0);
+		assert_int_equal(rep.type, L2X_CTL_MSG_SHOW_REPLY);
+		assert_int_equal(rep.text_len, show_len);
+		assert_memory_equal(rep.text, show_text, show_len);
+		l2x_ctl_reply_fini(&rep);
+		stop(&s, c);
+		c = start(&s, A_WRONG_WHAT, 300);
+		assert_int_equal(l2x_ctlclient_request(c, &p, &rep), -EPROTO);
+		assert_non_null(strstr(l2x_ctlclient_why(c),
+				       "show networks answered with "
+				       "show_reply mtu"));
+		l2x_ctl_reply_fini(&rep);
+		stop(&s, c);
+	}
 
 	c = start(&s, A_SLOW_CHUNKS, 300);
 	t0 = now_ms();

@@ -208,6 +208,24 @@ static void mk_show_net(struct l2x_ctlmsg *m)
 	m->u.show.what = L2X_CTL_SHOW_NETWORKS;
 }
 
+static void mk_show_page_macs(struct l2x_ctlmsg *m)
+{
+	m->type = L2X_CTL_MSG_SHOW_PAGE;
+	m->req_id = 17;
+	m->u.show_page.what = L2X_CTL_SHOW_MACS;
+	strcpy(m->u.show_page.network, "web");
+	m->u.show_page.cursor = 0x01020304;
+	m->u.show_page.max_rows = L2X_CTL_PAGE_ROWS_MAX;
+}
+
+static void mk_show_page_net(struct l2x_ctlmsg *m)
+{
+	m->type = L2X_CTL_MSG_SHOW_PAGE;
+	m->u.show_page.what = L2X_CTL_SHOW_NETWORKS;
+	m->u.show_page.cursor = 0;
+	m->u.show_page.max_rows = 1;
+}
+
 static void mk_show_mtu(struct l2x_ctlmsg *m)
 {
 	m->type = L2X_CTL_MSG_SHOW;
@@ -356,6 +374,8 @@ static const struct sample {
     {"show macs web", mk_show_macs},
     {"show networks", mk_show_net},
     {"show mtu", mk_show_mtu},
+    {"show_page macs web", mk_show_page_macs},
+    {"show_page networks", mk_show_page_net},
     {"show ike", mk_show_ike},
     {"show_reply ike", mk_show_reply_ike},
     {"macs_clear", mk_macs_clear},
@@ -499,6 +519,12 @@ static void assert_same(const char *what, const struct l2x_ctlmsg *a,
 	case L2X_CTL_MSG_SHOW:
 		EQ(u.show.what);
 		STREQ(u.show.network);
+		break;
+	case L2X_CTL_MSG_SHOW_PAGE:
+		EQ(u.show_page.what);
+		STREQ(u.show_page.network);
+		EQ(u.show_page.cursor);
+		EQ(u.show_page.max_rows);
 		break;
 	case L2X_CTL_MSG_MACS_CLEAR:
 		STREQ(u.macs_clear.network);
@@ -962,7 +988,7 @@ static const struct hdr_case {
     {4, 1, 2, L2X_CTL_ERR_BAD_VERSION, "version", 2},
     {4, 1, 255, L2X_CTL_ERR_BAD_VERSION, "version", 255},
     /* 8 */ {5, 1, 0, L2X_CTL_ERR_UNKNOWN_TYPE, "type", 0},
-    {5, 1, 0x0c, L2X_CTL_ERR_UNKNOWN_TYPE, "type", 0x0c},
+    {5, 1, 0x0d, L2X_CTL_ERR_UNKNOWN_TYPE, "type", 0x0d},
     /* 10 */ {5, 1, 0x80, L2X_CTL_ERR_UNKNOWN_TYPE, "type", 0x80},
     {5, 1, 0x87, L2X_CTL_ERR_UNKNOWN_TYPE, "type", 0x87},
     {5, 1, 0xff, L2X_CTL_ERR_UNKNOWN_TYPE, "type", 0xff},
@@ -1046,6 +1072,7 @@ struct patch {
 #define NA(f) OFF(net_add, f)
 #define ND(f) OFF(net_del, f)
 #define SH(f) OFF(show, f)
+#define PG(f) OFF(show_page, f)
 #define ER(f) OFF(error, f)
 #define SI(f) OFF(sa_info, f)
 #define TXT(i) (sizeof(struct l2x_ctl_w_show_reply) + (i))
@@ -1166,6 +1193,14 @@ static const struct field_case {
 /* 105 */{mk_spi, {P(OFF(spi, spi), 4, 255)}, E(BAD_FIELD), "spi"},
 	/* SHOW IKE (8) takes no network, as every table but MACS */
 	{mk_show_macs, {P(SH(what), 1, L2X_CTL_SHOW_IKE)}, E(BAD_FIELD), "network"},
+	/* SHOW_PAGE: networks and macs only, 1..4096 rows */
+	{mk_show_page_macs, {P(PG(what), 1, 0)}, E(BAD_FIELD), "what"},
+/* 110 */{mk_show_page_macs, {P(PG(what), 1, L2X_CTL_SHOW_TUNNELS)}, E(BAD_FIELD), "what"},
+	{mk_show_page_macs, {P(PG(what), 1, L2X_CTL_SHOW_NETWORKS)}, E(BAD_FIELD), "network"},
+	{mk_show_page_macs, {P(PG(max_rows), 2, 0)}, E(BAD_FIELD), "max_rows"},
+	{mk_show_page_macs, {P(PG(max_rows), 2, L2X_CTL_PAGE_ROWS_MAX + 1)}, E(BAD_FIELD), "max_rows"},
+	{mk_show_page_macs, {P(PG(network), 1, '!')}, E(BAD_NAME), "network"},
+/* 115 */{mk_show_page_net, {P(PG(reserved1) + 1, 1, 2)}, E(RESERVED_NONZERO), "reserved1"},
 };
 #undef P
 #undef F
@@ -1174,6 +1209,7 @@ static const struct field_case {
 #undef NA
 #undef ND
 #undef SH
+#undef PG
 #undef ER
 #undef SI
 #undef TXT
@@ -1246,6 +1282,9 @@ static const struct reserved_case {
     {mk_show_macs, OFF(show, reserved0), 3, "reserved0"},
     {mk_show_macs, OFF(show, network) + 4, 28, "network"},
     {mk_show_net, OFF(show, network) + 1, 31, "network"},
+    {mk_show_page_macs, OFF(show_page, reserved0), 3, "reserved0"},
+    {mk_show_page_macs, OFF(show_page, network) + 4, 28, "network"},
+    {mk_show_page_net, OFF(show_page, reserved1), 2, "reserved1"},
     {mk_macs_clear, OFF(macs_clear, network) + 4, 28, "network"},
     {mk_error, OFF(error, text) + 30, L2X_CTL_TEXT_LEN - 30, "text"},
     {mk_sa_info, OFF(sa_info, reserved0), 1, "reserved0"},

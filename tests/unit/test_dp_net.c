@@ -1,22 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Unit tests for dataplane/dp_net.c, the extended networks at run time:
- * l2x_dp_nets_set() (kept networks keep their entry and MAC table, changed
- * ones are replaced, all or nothing), the set's two indexes (vlan2net,
- * tid2net probed as fwd.c probes it), NET_ADD / NET_DEL, and the
- * configuration reload with its refusals.
+ * l2x_dp_nets_set() (kept networks keep their entry, slot and MACs,
+ * changed ones are replaced, all or nothing), the set's indexes
+ * (vlan2net, tid2net probed here independently of dp.h's probe), NET_ADD
+ * / NET_DEL, the configuration reload with its refusals, and 4094
+ * networks: loaded, one added and one removed without touching the
+ * others, every one replaced by one reload.
  *
  * Each test builds a dataplane context without ports or worker: a zeroed
  * struct l2x_dp with a configuration loaded from a YAML file in a private
- * folder (mkdtemp), the MTU plan, the inner endpoints and an RCU QSBR
- * variable with no reader registered (a grace period ends at once). The
- * per-test teardown frees what the test left, so ASan's leak check
- * covers dp_net.c's own frees.
+ * folder (mkdtemp), the MTU plan, the inner endpoints, an RCU QSBR
+ * variable with no reader registered (a grace period ends at once) and
+ * the one MAC table (l2x_dp_fdb_create). The per-test teardown frees
+ * what the test left, so ASan's leak check covers dp_net.c's own frees.
  *
- * A MAC table is an rte_hash named "fdb_l2xfdbN", N from dp->net_serial
- * (kept across tests, like a process' life): counting the live ones
- * shows that a removed or replaced network's table is freed and a kept
- * one is not.
+ * Every network's MACs are in the one table under its slot: a slot no
+ * network holds has no MAC and the table's default limit (check_set), so
+ * a removed or replaced network leaves nothing behind for the next one
+ * given its slot.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -32,6 +34,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <sodium.h>
 
 #include <rte_byteorder.h>
@@ -41,6 +44,7 @@
 
 #include "control/config.h"
 #include "control/ctlmsg.h"
+#include "control/netidx.h"
 #include "dataplane/ctl.h"
 #include "dataplane/dp.h"
 #include "dataplane/wire.h"
@@ -185,12 +189,11 @@ static void write_cfg(const struct subst *s, size_t ns, int caseno)
 /* ---- the dataplane context ---------------------------------------------- */
 
 static struct l2x_dp dp;
-static uint32_t serial; /* dp.net_serial across tests */
 
-/* The network set as fwd.c reads it. */
+/* The tunnel id index, probed independently of dp.h's probe. */
 static uint16_t tid_home(uint32_t tid)
 {
-	return (uint16_t)((tid * 0x9e3779b1u) >> 22);
+	return (uint16_t)((tid * 0x9e3779b1u) >> L2X_DP_TID_SHIFT);
 }
 
 static uint16_t tid_lookup(const struct l2x_dp_nets *ns, uint32_t tid)
@@ -206,34 +209,52 @@ static uint16_t tid_lookup(const struct l2x_dp_nets *ns, uint32_t tid)
 	return L2X_DP_NO_NET;
 }
 
-/* How many MAC tables dp_net.c made are alive. */
-static uint32_t live_tables(void)
+static struct l2x_fdb_net_stats net_stats(uint32_t slot)
 {
-	uint32_t live = 0;
+	struct l2x_fdb_net_stats s;
 
-	for (uint32_t i = 0; i < dp.net_serial; i++) {
-		char name[32];
-
-		snprintf(name, sizeof(name), "fdb_l2xfdb%u", i);
-		live += rte_hash_find_existing(name) != NULL;
-	}
-	return live;
+	l2x_fdb_net_stats(dp.fdb, slot, &s);
+	return s;
 }
 
-/* The running set is consistent: each network found through both indexes
- * at its own place, nothing else in them, one live MAC table each. */
+/* The running set is consistent: each network at its slot, found through
+ * both indexes there, nothing else in them; no slot without a network
+ * holds a MAC or a limit of its own. */
 static void check_set(void)
 {
 	const struct l2x_dp_nets *s = dp.nets;
-	uint32_t used = 0;
+	uint32_t used = 0, nets = 0, names = 0;
+	struct l2x_netidx *x = NULL;
 
 	assert_non_null(s);
 	assert_true(s->n <= L2X_CONFIG_NETWORKS_MAX);
-	for (uint32_t i = 0; i < s->n; i++) {
+	if (s->n > 0)
+		assert_int_equal(l2x_netidx_create(s->n, &x), 0);
+	for (uint32_t i = 0; i < L2X_DP_NET_SLOTS; i++) {
 		const struct l2x_dp_net *n = s->net[i];
+		struct l2x_fdb_net_stats st = net_stats(i);
+		struct l2x_netidx_hit hit;
 
-		assert_non_null(n);
-		assert_non_null(n->fdb);
+		if (n == NULL) {
+			L2X_CHECK(st.entries == 0 &&
+				      st.mac_limit ==
+					  dp.cfg->bridge.mac_table_size,
+				  "free slot %u: %llu MACs, limit %llu", i,
+				  (unsigned long long)st.entries,
+				  (unsigned long long)st.mac_limit);
+			continue;
+		}
+		nets++;
+		L2X_CHECK(n->slot == i && n->fkey == l2x_fdb_nkey(i, NULL),
+			  "network at slot %u says slot %u", i, n->slot);
+		L2X_CHECK(st.mac_limit == n->cfg.mac_limit,
+			  "network %s: limit %llu in the table, %u in cfg",
+			  n->name, (unsigned long long)st.mac_limit,
+			  n->cfg.mac_limit);
+		assert_int_equal(
+		    l2x_netidx_add(x, names++, n->name, 0, 0, &hit), 0);
+		L2X_CHECK(hit.name == L2X_NETIDX_NONE,
+			  "network %s twice in the set", n->name);
 		L2X_CHECK(strcmp(n->name, n->cfg.name) == 0 &&
 			      n->vlan == n->cfg.vlan &&
 			      n->tunnel_id == n->cfg.tunnel_id,
@@ -249,17 +270,21 @@ static void check_set(void)
 			L2X_CHECK(s->vlan2net[n->vlan] == i,
 				  "network %u (%s): vlan %u maps to %u", i,
 				  n->name, n->vlan, s->vlan2net[n->vlan]);
-		for (uint32_t j = 0; j < i; j++)
-			L2X_CHECK(s->net[j] != n &&
-				      strcmp(s->net[j]->name, n->name) != 0,
-				  "networks %u and %u: same entry or name", j,
-				  i);
+		else
+			L2X_CHECK(s->access == i, "access: slot %u, not %u",
+				  s->access, i);
 	}
+	l2x_netidx_destroy(x);
+	L2X_CHECK(nets == s->n, "%u networks in slots, n %u", nets, s->n);
+	if (nets == 0)
+		L2X_CHECK(s->access == L2X_DP_NO_NET, "access: slot %u",
+			  s->access);
 	for (uint32_t t = 0; t < L2X_DP_TID_SLOTS; t++) {
 		if (s->tid2net[t].net == L2X_DP_NO_NET)
 			continue;
 		used++;
-		L2X_CHECK(s->tid2net[t].net < s->n &&
+		L2X_CHECK(s->tid2net[t].net < L2X_DP_NET_SLOTS &&
+			      s->net[s->tid2net[t].net] != NULL &&
 			      s->net[s->tid2net[t].net]->tunnel_id ==
 				  s->tid2net[t].tid,
 			  "tid slot %u: stray entry", t);
@@ -272,15 +297,14 @@ static void check_set(void)
 			if (s->vlan2net[v] == L2X_DP_NO_NET)
 				continue;
 			used++;
-			L2X_CHECK(s->vlan2net[v] < s->n &&
+			L2X_CHECK(s->vlan2net[v] < L2X_DP_NET_SLOTS &&
+				      s->net[s->vlan2net[v]] != NULL &&
 				      s->net[s->vlan2net[v]]->vlan == v,
 				  "vlan %u: stray entry", v);
 		}
 		L2X_CHECK(used == s->n, "%u vlans mapped for %u networks", used,
 			  s->n);
 	}
-	L2X_CHECK(live_tables() == s->n, "%u MAC tables alive for %u networks",
-		  live_tables(), s->n);
 }
 
 /* Load the configuration file and bring the networks up as
@@ -296,7 +320,7 @@ static void dp_up(void)
 
 	assert_non_null(c);
 	memset(&dp, 0, sizeof(dp));
-	dp.net_serial = serial;
+	dp.hz = rte_get_tsc_hz();
 	dp.cfg = c;
 	snprintf(dp.cfg_path, sizeof(dp.cfg_path), "%s", cfg_file);
 	if (l2x_config_load(dp.cfg_path, c, &cerr) != 0)
@@ -314,6 +338,7 @@ static void dp_up(void)
 	dp.qsbr = rte_zmalloc("test_qsbr", qsz, RTE_CACHE_LINE_SIZE);
 	assert_non_null(dp.qsbr);
 	assert_int_equal(rte_rcu_qsbr_init(dp.qsbr, RTE_MAX_LCORE), 0);
+	assert_int_equal(l2x_dp_fdb_create(&dp), 0);
 	rc = l2x_dp_nets_set(&dp, c->networks, c->n_networks, err, sizeof(err));
 	if (rc != 0)
 		fail_msg("initial set: %d %s", rc, err);
@@ -324,14 +349,8 @@ static void dp_up(void)
 static int dp_down(void **state)
 {
 	(void)state;
-	if (dp.nets != NULL) {
-		for (uint32_t i = 0; i < dp.nets->n; i++) {
-			l2x_fdb_destroy(dp.nets->net[i]->fdb);
-			rte_free(dp.nets->net[i]);
-		}
-		rte_free(dp.nets);
-	}
-	serial = dp.net_serial;
+	l2x_dp_nets_free(&dp);
+	l2x_fdb_destroy(dp.fdb);
 	rte_free(dp.qsbr);
 	if (dp.cfg != NULL) {
 		l2x_config_free((struct l2x_config *)dp.cfg);
@@ -357,18 +376,18 @@ static int base_up(void **state)
 
 static struct l2x_dp_net *net_named(const char *name)
 {
-	for (uint32_t i = 0; dp.nets && i < dp.nets->n; i++)
-		if (strcmp(dp.nets->net[i]->name, name) == 0)
-			return dp.nets->net[i];
-	return NULL;
+	return l2x_dp_net_find(&dp, name);
 }
 
-/* The running networks as configured, as NET_ADD and reload see them. */
+/* The running networks as configured, in slot order. */
 static uint32_t running(struct l2x_config_network *w)
 {
-	for (uint32_t i = 0; i < dp.nets->n; i++)
-		w[i] = dp.nets->net[i]->cfg;
-	return dp.nets->n;
+	uint32_t k = 0;
+
+	for (uint32_t i = 0; i < L2X_DP_NET_SLOTS; i++)
+		if (dp.nets->net[i])
+			w[k++] = dp.nets->net[i]->cfg;
+	return k;
 }
 
 /* ---- MAC tables --------------------------------------------------------- */
@@ -380,12 +399,9 @@ static struct rte_ether_addr mac_n(uint32_t i)
 					(uint8_t)i}};
 }
 
-static struct l2x_fdb_stats fdb_stats(const struct l2x_dp_net *n)
+static struct l2x_fdb_net_stats fdb_stats(const struct l2x_dp_net *n)
 {
-	struct l2x_fdb_stats s;
-
-	l2x_fdb_stats(n->fdb, NULL, 0, &s);
-	return s;
+	return net_stats(n->slot);
 }
 
 /* Learn count distinct MACs from the LAN at now_s, as a worker would, and
@@ -403,27 +419,27 @@ static void learn(const struct l2x_dp_net *n, uint32_t first, uint32_t count,
 		for (uint32_t j = 0; j < k; j++) {
 			struct rte_ether_addr a = mac_n(first + i + j);
 
-			keys[j] = l2x_fdb_key(&a);
+			keys[j] = l2x_fdb_key(&a) | n->fkey;
 		}
-		assert_int_equal(l2x_fdb_learn_bulk(n->fdb, keys, k,
+		assert_int_equal(l2x_fdb_learn_bulk(dp.fdb, keys, k,
 						    L2X_SIDE_LAN, now_s, &lc,
 						    why),
 				 0);
 	}
 	assert_int_equal(lc.queued, count);
-	l2x_fdb_drain(n->fdb, now_s);
+	l2x_fdb_drain(dp.fdb, now_s);
 }
 
-/* The MAC table takes exactly limit dynamic entries. */
+/* The network takes exactly limit dynamic entries (from none). */
 static void expect_mac_limit(const struct l2x_dp_net *n, uint32_t limit)
 {
-	struct l2x_fdb_stats s;
+	struct l2x_fdb_net_stats s;
 
 	learn(n, 0x100000, limit + 1, 1000);
 	s = fdb_stats(n);
-	L2X_CHECK(s.learned == limit && s.limit_refused == 1,
-		  "%s: learned %llu, limit_refused %llu, want limit %u",
-		  n->name, (unsigned long long)s.learned,
+	L2X_CHECK(s.entries == limit && s.limit_refused == 1,
+		  "%s: %llu entries, limit_refused %llu, want limit %u",
+		  n->name, (unsigned long long)s.entries,
 		  (unsigned long long)s.limit_refused, limit);
 }
 
@@ -432,26 +448,35 @@ static bool has_mac(const struct l2x_dp_net *n, uint32_t i)
 	struct rte_ether_addr a = mac_n(i);
 	struct l2x_fdb_info info;
 
-	return l2x_fdb_get(n->fdb, &a, 1000, &info) == 0;
+	return l2x_fdb_get(dp.fdb, n->slot, &a, 1000, &info) == 0;
 }
 
 static void add_mac(const struct l2x_dp_net *n, uint32_t i)
 {
 	struct rte_ether_addr a = mac_n(i);
 
-	assert_int_equal(l2x_fdb_add_static(n->fdb, &a, L2X_SIDE_LAN, 0, 1000),
-			 0);
+	assert_int_equal(
+	    l2x_fdb_add_static(dp.fdb, n->slot, &a, L2X_SIDE_LAN, 0, 1000), 0);
 }
 
 /* ---- "nothing changed" -------------------------------------------------- */
 
-/* The running set, its content and each network's MAC count. */
+/* The running set, its content, each slot's MAC count and the table's
+ * entries in all. */
 struct snap {
 	const struct l2x_dp_nets *ptr;
 	struct l2x_dp_nets *copy;
-	uint64_t entries[L2X_CONFIG_NETWORKS_MAX];
-	uint32_t live;
+	uint64_t entries[L2X_DP_NET_SLOTS];
+	uint64_t total;
 };
+
+static uint64_t table_entries(void)
+{
+	struct l2x_fdb_stats s;
+
+	l2x_fdb_stats(dp.fdb, NULL, 0, &s);
+	return s.entries;
+}
 
 static void snap_take(struct snap *sn)
 {
@@ -459,9 +484,9 @@ static void snap_take(struct snap *sn)
 	sn->copy = malloc(sizeof(*sn->copy));
 	assert_non_null(sn->copy);
 	memcpy(sn->copy, dp.nets, sizeof(*sn->copy));
-	for (uint32_t i = 0; i < dp.nets->n; i++)
-		sn->entries[i] = fdb_stats(dp.nets->net[i]).entries;
-	sn->live = live_tables();
+	for (uint32_t i = 0; i < L2X_DP_NET_SLOTS; i++)
+		sn->entries[i] = net_stats(i).entries;
+	sn->total = table_entries();
 }
 
 static void snap_same(const struct snap *sn, int caseno)
@@ -469,12 +494,15 @@ static void snap_same(const struct snap *sn, int caseno)
 	L2X_CHECK(dp.nets == sn->ptr, "case %d: the set was replaced", caseno);
 	L2X_CHECK(memcmp(dp.nets, sn->copy, sizeof(*sn->copy)) == 0,
 		  "case %d: the set changed", caseno);
-	for (uint32_t i = 0; i < dp.nets->n; i++)
-		L2X_CHECK(fdb_stats(dp.nets->net[i]).entries == sn->entries[i],
-			  "case %d: network %u lost MACs", caseno, i);
-	L2X_CHECK(live_tables() == sn->live,
-		  "case %d: %u MAC tables alive, %u before", caseno,
-		  live_tables(), sn->live);
+	for (uint32_t i = 0; i < L2X_DP_NET_SLOTS; i++)
+		L2X_CHECK(net_stats(i).entries == sn->entries[i],
+			  "case %d: slot %u: %llu MACs, %llu before", caseno, i,
+			  (unsigned long long)net_stats(i).entries,
+			  (unsigned long long)sn->entries[i]);
+	L2X_CHECK(table_entries() == sn->total,
+		  "case %d: %llu MACs in the table, %llu before", caseno,
+		  (unsigned long long)table_entries(),
+		  (unsigned long long)sn->total);
 }
 
 static void snap_free(struct snap *sn)
@@ -559,8 +587,10 @@ static void test_initial_set(void **state)
 	expect_mac_limit(web, 64);
 	expect_mac_limit(db, 32);
 	expect_mac_limit(app, 16);
-	assert_int_equal(l2x_fdb_age(db->fdb, 1000 + 299), 0);
-	assert_int_equal(l2x_fdb_age(db->fdb, 1000 + 300), 32);
+	/* bridge.aging, for the one table of all three */
+	assert_int_equal(l2x_fdb_age(dp.fdb, 1000 + 299), 0);
+	assert_int_equal(l2x_fdb_age(dp.fdb, 1000 + 300), 64 + 32 + 16);
+	assert_int_equal(fdb_stats(db).entries, 0);
 }
 
 static void test_replace_keeps_unchanged(void **state)
@@ -586,14 +616,17 @@ static void test_replace_keeps_unchanged(void **state)
 	assert_int_equal(dp.nets->n, 3);
 	assert_ptr_equal(dp.nets->net[0], web);
 	assert_ptr_equal(dp.nets->net[2], app);
-	assert_true(dp.nets->net[1] != db);
-	db = dp.nets->net[1];
-	assert_string_equal(db->name, "db");
+	/* the new db takes a new slot: the old one's MACs go with it */
+	assert_null(dp.nets->net[1]);
+	assert_true(net_named("db") != db);
+	db = net_named("db");
+	assert_int_equal(db->slot, 3);
 	assert_int_equal(db->tunnel_id, 6002);
 	assert_int_equal(db->cfg.mac_limit, 40);
 	assert_int_equal(db->inner.tunnel_id, 6002);
-	assert_int_equal(tid_lookup(dp.nets, 6002), 1);
+	assert_int_equal(tid_lookup(dp.nets, 6002), 3);
 	assert_int_equal(tid_lookup(dp.nets, 5002), L2X_DP_NO_NET);
+	assert_int_equal(net_stats(1).entries, 0);
 	/* kept: their MACs; replaced: an empty table with the new limit */
 	assert_true(has_mac(web, 1) && has_mac(web, 2));
 	assert_true(has_mac(app, 4));
@@ -609,18 +642,21 @@ static void test_replace_keeps_unchanged(void **state)
 	check_set();
 	assert_true(dp.nets != before);
 	assert_ptr_equal(dp.nets->net[0], web);
-	assert_ptr_equal(dp.nets->net[1], db);
+	assert_ptr_equal(dp.nets->net[3], db);
 	assert_ptr_equal(dp.nets->net[2], app);
 
-	/* a name change is a change: new entry, new table */
+	/* a name change is a change: new entry, new slot, no MACs */
 	running(w);
-	snprintf(w[2].name, sizeof(w[2].name), "app2");
+	assert_string_equal(w[1].name, "app"); /* slot order: web app db */
+	snprintf(w[1].name, sizeof(w[1].name), "app2");
 	assert_int_equal(l2x_dp_nets_set(&dp, w, 3, err, sizeof(err)), 0);
 	check_set();
-	assert_true(dp.nets->net[2] != app);
-	assert_string_equal(dp.nets->net[2]->name, "app2");
-	assert_int_equal(fdb_stats(dp.nets->net[2]).entries, 0);
+	assert_non_null(net_named("app2"));
+	assert_true(net_named("app2") != app);
+	assert_int_equal(net_named("app2")->slot, 1);
+	assert_int_equal(fdb_stats(net_named("app2")).entries, 0);
 	assert_null(net_named("app"));
+	assert_int_equal(net_stats(2).entries, 0);
 }
 
 /* Every setting of a network makes it a changed one (the line in the file
@@ -673,16 +709,17 @@ static void test_each_setting_replaces(void **state)
 		assert_int_equal(l2x_dp_nets_set(&dp, w, 3, err, sizeof(err)),
 				 0);
 		for (int i = 0; i < 3; i++)
-			old[i] = dp.nets->net[i];
+			old[i] = net_named(w[i].name);
 		add_mac(old[1], 9);
 		edit(&w[0], c);
 		w[1].line = 999;
 		L2X_CHECK(l2x_dp_nets_set(&dp, w, 3, err, sizeof(err)) == 0,
 			  "case %zu (%s): %s", c, setting[c], err);
 		check_set();
-		n = dp.nets->net[0];
-		L2X_CHECK(n != old[0] && dp.nets->net[1] == old[1] &&
-			      dp.nets->net[2] == old[2],
+		n = net_named(w[0].name);
+		L2X_CHECK(n != old[0] && n->slot != old[0]->slot &&
+			      net_named(w[1].name) == old[1] &&
+			      net_named(w[2].name) == old[2],
 			  "case %zu (%s): wrong networks replaced", c,
 			  setting[c]);
 		L2X_CHECK(memcmp(&n->cfg, &w[0], sizeof(w[0])) == 0,
@@ -716,33 +753,36 @@ static void test_reorder_remove_add_empty(void **state)
 
 	(void)state;
 	add_mac(db, 7);
-	/* reordered: same entries, new indexes */
+	/* reordered: the same entries at the same slots */
 	w[0] = app->cfg;
 	w[1] = db->cfg;
 	w[2] = web->cfg;
 	assert_int_equal(l2x_dp_nets_set(&dp, w, 3, err, sizeof(err)), 0);
 	check_set();
-	assert_ptr_equal(dp.nets->net[0], app);
+	assert_ptr_equal(dp.nets->net[2], app);
 	assert_ptr_equal(dp.nets->net[1], db);
-	assert_ptr_equal(dp.nets->net[2], web);
-	assert_int_equal(dp.nets->vlan2net[300], 0);
-	assert_int_equal(dp.nets->vlan2net[100], 2);
-	assert_int_equal(tid_lookup(dp.nets, 5001), 2);
+	assert_ptr_equal(dp.nets->net[0], web);
+	assert_int_equal(dp.nets->vlan2net[300], 2);
+	assert_int_equal(dp.nets->vlan2net[100], 0);
+	assert_int_equal(tid_lookup(dp.nets, 5001), 0);
 
-	/* web removed, voice added */
+	/* web removed, voice added: a slot web never had */
+	add_mac(web, 8);
 	w[0] = db->cfg;
 	w[1] = netw("voice", 400, 5004, 8);
 	w[2] = app->cfg;
 	assert_int_equal(l2x_dp_nets_set(&dp, w, 3, err, sizeof(err)), 0);
 	check_set();
-	assert_ptr_equal(dp.nets->net[0], db);
+	assert_ptr_equal(dp.nets->net[1], db);
 	assert_ptr_equal(dp.nets->net[2], app);
-	assert_string_equal(dp.nets->net[1]->name, "voice");
+	assert_null(dp.nets->net[0]);
+	assert_string_equal(dp.nets->net[3]->name, "voice");
 	assert_true(has_mac(db, 7));
 	assert_null(net_named("web"));
+	assert_int_equal(net_stats(0).entries, 0); /* web's MAC 8 went */
 	assert_int_equal(dp.nets->vlan2net[100], L2X_DP_NO_NET);
 	assert_int_equal(tid_lookup(dp.nets, 5001), L2X_DP_NO_NET);
-	assert_int_equal(dp.nets->vlan2net[400], 1);
+	assert_int_equal(dp.nets->vlan2net[400], 3);
 
 	/* no network at all */
 	assert_int_equal(l2x_dp_nets_set(&dp, w, 0, err, sizeof(err)), 0);
@@ -790,7 +830,11 @@ static void test_refusals(void **state)
 	      .mac_limit = L2X_FDB_CAPACITY_MAX + 1},
 	     true,
 	     EINVAL,
-	     "network x: Invalid argument"},
+	     "network x: mac_limit 16777217 is not 1..16777216"},
+	    {{.name = "x", .vlan = 400, .tunnel_id = 6000, .mac_limit = 0},
+	     true,
+	     EINVAL,
+	     "network x: mac_limit 0 is not 1..16777216"},
 	};
 	struct l2x_dp_net *web = net_named("web");
 	struct snap sn;
@@ -826,7 +870,7 @@ static void test_refusals(void **state)
 						 L2X_CONFIG_NETWORKS_MAX + 1,
 						 err, sizeof(err)),
 				 ENOSPC);
-		assert_string_equal(err, "too many networks (at most 256)");
+		assert_string_equal(err, "too many networks (at most 4094)");
 		snap_same(&sn, 100);
 		free(w);
 	}
@@ -847,14 +891,15 @@ static void test_refusals(void **state)
 	snap_free(&sn);
 }
 
-/* 256 networks, tunnel ids chosen to collide in tid2net and to wrap around
- * its end; the 257th refused. */
+/* 4094 networks (every VLAN), tunnel ids chosen to collide in tid2net
+ * and to wrap around its end; the 4095th refused. */
 static void test_full_set_and_collisions(void **state)
 {
+	const uint32_t last = L2X_DP_TID_SLOTS - 1;
 	struct l2x_config_network *w =
 	    calloc(L2X_CONFIG_NETWORKS_MAX + 1, sizeof(*w));
-	uint32_t n = 0, at_1023 = 0, at_0 = 0, wrapped = 0, displaced = 0;
-	uint32_t unknown_1023 = 0;
+	uint32_t n = 0, at_last = 0, at_0 = 0, wrapped = 0, displaced = 0;
+	uint32_t unknown_last = 0;
 	char err[256];
 
 	(void)state;
@@ -863,21 +908,21 @@ static void test_full_set_and_collisions(void **state)
 		uint16_t h = tid_home(t);
 		bool take;
 
-		if (h == 1023)
-			take = at_1023++ < 6;
+		if (h == last)
+			take = at_last++ < 6;
 		else if (h == 0)
 			take = at_0++ < 4;
 		else
 			take = t > 100000 && (t % 7919) == 0;
-		if (h == 1023 && !take && unknown_1023 == 0)
-			unknown_1023 = t;
+		if (h == last && !take && unknown_last == 0)
+			unknown_last = t;
 		if (!take)
 			continue;
 		w[n] = netw("", (uint16_t)(n + 1), t, 8);
 		snprintf(w[n].name, sizeof(w[n].name), "n%u", n);
 		n++;
 	}
-	assert_int_not_equal(unknown_1023, 0);
+	assert_int_not_equal(unknown_last, 0);
 	assert_int_equal(l2x_dp_nets_set(&dp, w, n, err, sizeof(err)), 0);
 	check_set();
 	assert_int_equal(dp.nets->n, L2X_CONFIG_NETWORKS_MAX);
@@ -888,22 +933,25 @@ static void test_full_set_and_collisions(void **state)
 			continue;
 		displaced += tid_home(dp.nets->tid2net[t].tid) != t;
 		wrapped +=
-		    tid_home(dp.nets->tid2net[t].tid) == 1023 && t < 1023;
+		    tid_home(dp.nets->tid2net[t].tid) == last && t < last;
 	}
 	assert_true(displaced >= 8);
 	assert_true(wrapped >= 5);
-	assert_int_equal(tid_lookup(dp.nets, unknown_1023), L2X_DP_NO_NET);
+	assert_int_equal(tid_lookup(dp.nets, unknown_last), L2X_DP_NO_NET);
+	/* every VLAN is taken: none maps nowhere but 0 and 4095 */
+	for (uint32_t v = 1; v <= 4094; v++)
+		L2X_CHECK(dp.nets->vlan2net[v] != L2X_DP_NO_NET, "vlan %u", v);
 
-	/* NET_ADD of a 257th */
+	/* NET_ADD of a 4095th */
 	{
 		struct l2x_ctl_net_add a = {
-		    .name = "one-more", .vlan = 4000, .tunnel_id = 42};
+		    .name = "one-more", .vlan = 4000, .tunnel_id = 0xfffffff0u};
 		struct snap sn;
 
 		snap_take(&sn);
 		assert_int_equal(l2x_ctl_net_add(&dp, &a, err, sizeof(err)),
 				 ENOSPC);
-		assert_string_equal(err, "too many networks (at most 256)");
+		assert_string_equal(err, "too many networks (at most 4094)");
 		snap_same(&sn, 0);
 		snap_free(&sn);
 		/* the head of the wrapped chain goes, the rest stays found */
@@ -911,10 +959,12 @@ static void test_full_set_and_collisions(void **state)
 			struct l2x_ctl_net_del d = {.name = ""};
 			uint32_t i = 0;
 
-			while (tid_home(dp.nets->net[i]->tunnel_id) != 1023)
+			while (dp.nets->net[i] == NULL ||
+			       tid_home(dp.nets->net[i]->tunnel_id) != last)
 				i++;
 			snprintf(d.name, sizeof(d.name), "%s",
 				 dp.nets->net[i]->name);
+			a.vlan = dp.nets->net[i]->vlan; /* the one free now */
 			assert_int_equal(
 			    l2x_ctl_net_del(&dp, &d, err, sizeof(err)), 0);
 			assert_null(net_named(d.name));
@@ -924,6 +974,81 @@ static void test_full_set_and_collisions(void **state)
 		assert_int_equal(l2x_ctl_net_add(&dp, &a, err, sizeof(err)), 0);
 		check_set();
 	}
+	free(w);
+}
+
+/* 4094 networks with MACs: one more and one less touch no other network
+ * (same entry, slot and MACs); a removed network's MACs are gone before
+ * its slot serves the next one; one reload that changes every network
+ * replaces them all (8188 slots in use at the switch). */
+static void test_4094_networks(void **state)
+{
+	const uint32_t max = L2X_CONFIG_NETWORKS_MAX;
+	struct l2x_config_network *w = calloc(max, sizeof(*w));
+	struct l2x_dp_net **was = calloc(max, sizeof(*was));
+	struct l2x_dp_net *gone;
+	char err[256];
+	uint16_t freed;
+
+	(void)state;
+	assert_non_null(w);
+	assert_non_null(was);
+	for (uint32_t i = 0; i < max; i++) {
+		w[i] = netw("", (uint16_t)(i + 1), 100000 + i, 4);
+		snprintf(w[i].name, sizeof(w[i].name), "vlan%u", i + 1);
+	}
+	/* from none: slots 0..4093 in the list's order */
+	assert_int_equal(l2x_dp_nets_set(&dp, w, 0, err, sizeof(err)), 0);
+	assert_int_equal(l2x_dp_nets_set(&dp, w, max, err, sizeof(err)), 0);
+	check_set();
+	for (uint32_t i = 0; i < max; i++) {
+		was[i] = net_named(w[i].name);
+		assert_non_null(was[i]);
+		add_mac(was[i], i); /* one MAC each, as its own */
+	}
+	/* one less: vlan2047's MACs go, the others' stay */
+	gone = was[2046];
+	freed = gone->slot;
+	assert_int_equal(freed, 2046);
+	learn(gone, 0x200000, 3, 1000);
+	assert_int_equal(fdb_stats(gone).entries, 4);
+	assert_int_equal(l2x_dp_net_del(&dp, "vlan2047", 0, err, sizeof(err)),
+			 0);
+	check_set();
+	assert_int_equal(net_stats(freed).entries, 0);
+	/* one more, on the free VLAN: the lowest free slot, vlan2047's,
+	 * empty */
+	assert_int_equal(
+	    l2x_ctl_net_add(&dp,
+			    &(struct l2x_ctl_net_add){
+				.name = "again", .vlan = 2047, .tunnel_id = 99},
+			    err, sizeof(err)),
+	    0);
+	check_set();
+	assert_int_equal(net_named("again")->slot, freed);
+	assert_false(has_mac(net_named("again"), 2046));
+	assert_int_equal(dp.nets->vlan2net[2047], freed);
+	for (uint32_t i = 0; i < max; i++) {
+		if (i == 2046)
+			continue;
+		L2X_CHECK(net_named(w[i].name) == was[i] &&
+			      was[i]->slot == dp.nets->vlan2net[i + 1] &&
+			      has_mac(was[i], i) &&
+			      fdb_stats(was[i]).entries == 1,
+			  "network %s changed", w[i].name);
+	}
+	/* every network changed at once: all replaced, slots for each */
+	for (uint32_t i = 0; i < max; i++)
+		w[i].tunnel_id += 10000;
+	assert_int_equal(l2x_dp_nets_set(&dp, w, max, err, sizeof(err)), 0);
+	check_set();
+	assert_int_equal(dp.nets->n, max);
+	for (uint32_t i = 0; i < max; i++)
+		L2X_CHECK(fdb_stats(net_named(w[i].name)).entries == 0 &&
+			      tid_lookup(dp.nets, 110000 + i) ==
+				  net_named(w[i].name)->slot,
+			  "network %s", w[i].name);
+	free(was);
 	free(w);
 }
 
@@ -976,6 +1101,176 @@ static void test_vxlan_vni(void **state)
 	assert_int_equal(l2x_dp_nets_set(&dp, w, 4, err, sizeof(err)), 0);
 	check_set();
 	assert_int_equal(tid_lookup(dp.nets, UINT32_MAX), 3);
+}
+
+/* ---- SHOW and SHOW_PAGE -------------------------------------------------- */
+
+/* One answer's JSON: its rows (a new reference) and its "next" (-1 when
+ * it has none). */
+static json_t *show_json(struct l2x_json *j, int64_t *next)
+{
+	json_error_t je;
+	json_t *root = json_loadb(j->p, j->len, 0, &je), *rows, *nx;
+
+	if (root == NULL)
+		fail_msg("not JSON: %s", je.text);
+	assert_false(j->oom);
+	rows = json_incref(json_object_get(root, "rows"));
+	assert_true(json_is_array(rows));
+	nx = json_object_get(root, "next");
+	*next = nx ? json_integer_value(nx) : -1;
+	assert_true(nx == NULL || json_is_integer(nx));
+	json_decref(root);
+	free(j->p);
+	memset(j, 0, sizeof(*j));
+	return rows;
+}
+
+/* Every page of a table, max_rows a page: the rows joined (a new
+ * reference); *pages receives how many. */
+static json_t *all_pages(enum l2x_ctl_show what, const char *net,
+			 uint16_t max_rows, unsigned int *pages)
+{
+	struct l2x_ctl_show_page q = {.what = what, .max_rows = max_rows};
+	json_t *all = json_array();
+	int64_t next = 0;
+
+	snprintf(q.network, sizeof(q.network), "%s", net);
+	*pages = 0;
+	do {
+		struct l2x_json j = {0};
+		char err[256];
+		json_t *rows;
+
+		q.cursor = (uint32_t)next;
+		assert_int_equal(
+		    l2x_ctl_show_page(&dp, &q, &j, err, sizeof(err)), 0);
+		rows = show_json(&j, &next);
+		L2X_CHECK(json_array_size(rows) <= max_rows,
+			  "page %u: %zu rows", *pages, json_array_size(rows));
+		json_array_extend(all, rows);
+		json_decref(rows);
+		(*pages)++;
+		assert_true(*pages < 100000);
+	} while (next >= 0);
+	return all;
+}
+
+/* 4094 networks and 6094 MACs, shown whole and a page at a time: each
+ * row once, the pages as large as asked, the last without "next". */
+static void test_show_pages(void **state)
+{
+	const uint32_t max = L2X_CONFIG_NETWORKS_MAX;
+	struct l2x_config_network *w = calloc(max, sizeof(*w));
+	uint8_t *seen = calloc(max + 2000, 1);
+	struct l2x_ctl_show_req whole = {.what = L2X_CTL_SHOW_NETWORKS};
+	struct l2x_json j = {0};
+	unsigned int pages;
+	json_t *rows, *row;
+	int64_t next;
+	size_t i;
+	char err[256];
+
+	(void)state;
+	assert_non_null(w);
+	assert_non_null(seen);
+	for (uint32_t k = 0; k < max; k++) {
+		w[k] = netw("", (uint16_t)(k + 1), 200000 + k, 4096);
+		snprintf(w[k].name, sizeof(w[k].name), "vlan%u", k + 1);
+	}
+	assert_int_equal(l2x_dp_nets_set(&dp, w, max, err, sizeof(err)), 0);
+	for (uint32_t k = 0; k < max; k++)
+		add_mac(net_named(w[k].name), k);
+	for (uint32_t k = 0; k < 2000; k++)
+		add_mac(net_named("vlan1"), max + k);
+
+	/* SHOW networks: every one, no next */
+	assert_int_equal(l2x_ctl_show(&dp, &whole, &j, err, sizeof(err)), 0);
+	rows = show_json(&j, &next);
+	assert_int_equal(json_array_size(rows), max);
+	assert_int_equal(next, -1);
+	json_decref(rows);
+
+	/* pages of 1000 networks: five, each network once, its MACs */
+	rows = all_pages(L2X_CTL_SHOW_NETWORKS, "", 1000, &pages);
+	assert_int_equal(pages, 5);
+	assert_int_equal(json_array_size(rows), max);
+	json_array_foreach(rows, i, row)
+	{
+		const char *name =
+		    json_string_value(json_object_get(row, "network"));
+		unsigned v = 0;
+
+		assert_non_null(name);
+		assert_int_equal(sscanf(name, "vlan%u", &v), 1);
+		L2X_CHECK(v >= 1 && v <= max && !seen[v - 1], "row %zu: %s", i,
+			  name);
+		seen[v - 1] = 1;
+		L2X_CHECK(json_integer_value(json_object_get(row, "macs")) ==
+			      (v == 1 ? 2001 : 1),
+			  "%s: macs", name);
+	}
+	json_decref(rows);
+
+	/* pages of 1024 MACs of every network: each once, in its network */
+	memset(seen, 0, max + 2000);
+	rows = all_pages(L2X_CTL_SHOW_MACS, "", 1024, &pages);
+	assert_int_equal(json_array_size(rows), max + 2000);
+	assert_true(pages >= 6);
+	json_array_foreach(rows, i, row)
+	{
+		const char *mac =
+		    json_string_value(json_object_get(row, "mac"));
+		const char *net =
+		    json_string_value(json_object_get(row, "network"));
+		unsigned b[6], v = 0;
+		uint32_t k;
+		char want[32];
+
+		assert_non_null(mac);
+		assert_non_null(net);
+		assert_int_equal(sscanf(mac, "%x:%x:%x:%x:%x:%x", &b[0], &b[1],
+					&b[2], &b[3], &b[4], &b[5]),
+				 6);
+		k = b[2] << 24 | b[3] << 16 | b[4] << 8 | b[5];
+		L2X_CHECK(k < max + 2000 && !seen[k], "row %zu: %s", i, mac);
+		seen[k] = 1;
+		v = k < max ? k + 1 : 1;
+		snprintf(want, sizeof(want), "vlan%u", v);
+		L2X_CHECK(strcmp(net, want) == 0, "%s in %s, not %s", mac, net,
+			  want);
+	}
+	json_decref(rows);
+
+	/* one network's: its 2001, others' skipped; one with a single MAC */
+	rows = all_pages(L2X_CTL_SHOW_MACS, "vlan1", 1024, &pages);
+	assert_int_equal(json_array_size(rows), 2001);
+	json_decref(rows);
+	rows = all_pages(L2X_CTL_SHOW_MACS, "vlan4094", 1, &pages);
+	assert_int_equal(json_array_size(rows), 1);
+	json_decref(rows);
+
+	/* refusals */
+	{
+		struct l2x_ctl_show_page q = {.what = L2X_CTL_SHOW_MACS,
+					      .network = "nope",
+					      .max_rows = 10};
+
+		assert_int_equal(
+		    l2x_ctl_show_page(&dp, &q, &j, err, sizeof(err)), ENOENT);
+		assert_string_equal(err,
+				    "network: no extended network named nope");
+		free(j.p);
+		memset(&j, 0, sizeof(j));
+		q.what = L2X_CTL_SHOW_TUNNELS;
+		q.network[0] = '\0';
+		assert_int_equal(
+		    l2x_ctl_show_page(&dp, &q, &j, err, sizeof(err)), EINVAL);
+		assert_string_equal(err, "what: tunnels is not shown in pages");
+		free(j.p);
+	}
+	free(seen);
+	free(w);
 }
 
 /* ---- NET_ADD, NET_DEL --------------------------------------------------- */
@@ -1076,7 +1371,18 @@ static void test_net_add(void **state)
 		      .tunnel_id = 7000,
 		      .mac_limit = L2X_FDB_CAPACITY_MAX + 1},
 		     EINVAL,
-		     "network x: Invalid argument"},
+		     "network x: mac_limit 16777217 is not 1..16777216"},
+		    /* name first, then VLAN, then tunnel id, of the first
+		     * network (slot order) that collides */
+		    {{.name = "app", .vlan = 100, .tunnel_id = 5004},
+		     EEXIST,
+		     "network app: same vlan as network web"},
+		    {{.name = "app", .vlan = 700, .tunnel_id = 5001},
+		     EEXIST,
+		     "network app: same tunnel_id as network web"},
+		    {{.name = "app", .vlan = 700, .tunnel_id = 7000},
+		     EEXIST,
+		     "network app: same name as network app"},
 		};
 		struct snap sn;
 
@@ -1150,9 +1456,10 @@ static void test_net_del(void **state)
 			 0);
 	check_set();
 	assert_int_equal(dp.nets->n, 1);
-	assert_ptr_equal(dp.nets->net[0], app);
+	assert_ptr_equal(dp.nets->net[2], app);
 	assert_true(has_mac(app, 2));
-	assert_int_equal(dp.nets->vlan2net[300], 0);
+	assert_int_equal(dp.nets->vlan2net[300], 2);
+	assert_int_equal(net_stats(0).entries, 0); /* web's MAC 1 */
 
 	/* the last one: an empty set; then a network again */
 	assert_int_equal(l2x_ctl_net_del(&dp,
@@ -1227,7 +1534,8 @@ static void test_access_mode(void **state)
 	assert_int_equal(l2x_dp_nets_set(&dp, w, 1, err, sizeof(err)), 0);
 	check_set();
 	assert_int_equal(dp.nets->n, 1);
-	assert_int_equal(dp.nets->net[0]->tunnel_id, 6001);
+	assert_int_equal(net_named("web")->tunnel_id, 6001);
+	assert_int_equal(dp.nets->access, net_named("web")->slot);
 
 	/* by name, then NET_ADD: the VLAN is not used (0), any is taken */
 	assert_int_equal(
@@ -1244,8 +1552,9 @@ static void test_access_mode(void **state)
 	    0);
 	check_set();
 	assert_int_equal(dp.nets->n, 1);
-	assert_int_equal(dp.nets->net[0]->vlan, 4095); /* kept, unused */
-	assert_int_equal(tid_lookup(dp.nets, 7000), 0);
+	assert_int_equal(net_named("lan")->vlan, 4095); /* kept, unused */
+	assert_int_equal(tid_lookup(dp.nets, 7000), net_named("lan")->slot);
+	assert_int_equal(dp.nets->access, net_named("lan")->slot);
 	assert_int_equal(
 	    l2x_ctl_net_add(&dp,
 			    &(struct l2x_ctl_net_add){
@@ -1286,18 +1595,18 @@ static void test_reload_good(void **state)
 	 * replaced; app removed; voice created */
 	assert_ptr_equal(dp.nets->net[0], web);
 	assert_true(has_mac(web, 1));
-	assert_true(dp.nets->net[1] != db);
-	db = dp.nets->net[1];
-	assert_string_equal(db->name, "db");
+	assert_true(net_named("db") != db);
+	assert_null(dp.nets->net[1]);
+	db = net_named("db");
 	assert_int_equal(db->cfg.mac_limit, 48);
 	assert_false(has_mac(db, 2));
 	expect_mac_limit(db, 48);
 	assert_null(net_named("app"));
 	assert_int_equal(dp.nets->vlan2net[300], L2X_DP_NO_NET);
 	assert_int_equal(tid_lookup(dp.nets, 5003), L2X_DP_NO_NET);
-	assert_string_equal(dp.nets->net[2]->name, "voice");
-	assert_int_equal(dp.nets->net[2]->cfg.mac_limit, 48);
-	assert_int_equal(dp.nets->net[2]->cfg.line, 18);
+	assert_non_null(net_named("voice"));
+	assert_int_equal(net_named("voice")->cfg.mac_limit, 48);
+	assert_int_equal(net_named("voice")->cfg.line, 18);
 
 	/* NET_ADD's default mac_limit is the reloaded bridge.mac_limit */
 	assert_int_equal(
@@ -1312,17 +1621,18 @@ static void test_reload_good(void **state)
 	/* the same file again: the file's networks stay, the one added at
 	 * run time goes */
 	{
+		static const char *const names[] = {"web", "db", "voice"};
 		struct l2x_dp_net *keep[3];
 
 		for (int i = 0; i < 3; i++)
-			keep[i] = dp.nets->net[i];
+			keep[i] = net_named(names[i]);
 		assert_int_equal(l2x_dp_reload(&dp, err, sizeof(err)), 0);
 		check_set();
 		assert_int_equal(dp.reloads, 2);
 		assert_int_equal(dp.nets->n, 3);
 		for (int i = 0; i < 3; i++)
-			L2X_CHECK(dp.nets->net[i] == keep[i],
-				  "network %d replaced", i);
+			L2X_CHECK(net_named(names[i]) == keep[i],
+				  "network %s replaced", names[i]);
 		assert_null(net_named("extra"));
 	}
 }
@@ -1501,6 +1811,8 @@ static void test_reload_fixed_settings(void **state)
 	    {{"inner_remote: 169.254.100.2", "inner_remote: 169.254.100.3"},
 	     "tunnel"},
 	    {{"aging: 300", "aging: 600"}, "bridge.aging"},
+	    {{"aging: 300", "aging: 300, mac_table_size: 2048"},
+	     "bridge.mac_table_size"},
 	    {{"key_file: sa-out.key", "key_file: sa-other.key"}, "static_sas"},
 	    {{"spi: 0x1001", "spi: 0x1002"}, "static_sas"},
 	    {{"alg: chacha20poly1305", "alg: aes256gcm16"}, "static_sas"},
@@ -1636,6 +1948,8 @@ int main(void)
 	    T(test_reorder_remove_add_empty),
 	    T(test_refusals),
 	    T(test_full_set_and_collisions),
+	    T(test_4094_networks),
+	    T(test_show_pages),
 	    T(test_vxlan_vni),
 	    T(test_net_add),
 	    T(test_net_del),

@@ -5,7 +5,12 @@
  * (STYLE.md 12, after WireGuard selftest/allowedips.c), limits, moves,
  * pinned entries, aging with an injected clock, split horizon, the BUM
  * token bucket, deferred reuse under RCU QSBR, and a reader thread looking
- * up while the control thread changes the table.
+ * up while the control thread changes the table. Then the networks in the
+ * one table: keys of (network, MAC), a MAC limit per network under the
+ * table's capacity, flush and walk of one network, a network's id
+ * forgotten and given to another, and paged walks.
+ *
+ * The tests before the networks' use network 0 (l2x_fdb_key's keys).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -109,6 +114,16 @@ static void expect_entry(const struct l2x_fdb *fdb, uint64_t key,
 	assert_int_equal(look1(fdb, key, &r), 1);
 	assert_int_equal(r.side, side);
 	assert_int_equal(r.flags, flags);
+}
+
+/* The key of MAC number i in network nid. */
+static uint64_t nmac_key(uint32_t nid, uint32_t i)
+{
+	struct rte_ether_addr a = {{0x02, 0x00, (uint8_t)(i >> 24),
+				    (uint8_t)(i >> 16), (uint8_t)(i >> 8),
+				    (uint8_t)i}};
+
+	return l2x_fdb_nkey(nid, &a);
 }
 
 static struct l2x_fdb_stats stats(const struct l2x_fdb *fdb,
@@ -246,17 +261,17 @@ static void test_learn_drain_lookup(void **state)
 	/* a known MAC asks nothing more */
 	assert_int_equal(learn1(fdb, a, LAN, 100, &lc, NULL), 0);
 	assert_int_equal(lc.queued, 1);
-	assert_int_equal(l2x_fdb_get(fdb, &ma, 110, &info), 0);
+	assert_int_equal(l2x_fdb_get(fdb, 0, &ma, 110, &info), 0);
 	assert_int_equal(info.age_s, 10);
 	assert_int_equal(info.side, LAN);
 	assert_int_equal(info.moves, 0);
 	assert_memory_equal(&info.mac, &ma, sizeof(ma));
 	assert_int_equal(learn1(fdb, a, LAN, 105, &lc, NULL), 0);
-	assert_int_equal(l2x_fdb_get(fdb, &ma, 110, &info), 0);
+	assert_int_equal(l2x_fdb_get(fdb, 0, &ma, 110, &info), 0);
 	assert_int_equal(info.age_s, 5);
 	/* an older frame does not make it look older */
 	assert_int_equal(learn1(fdb, a, LAN, 101, &lc, NULL), 0);
-	assert_int_equal(l2x_fdb_get(fdb, &ma, 110, &info), 0);
+	assert_int_equal(l2x_fdb_get(fdb, 0, &ma, 110, &info), 0);
 	assert_int_equal(info.age_s, 5);
 
 	/* one request per unknown MAC per burst */
@@ -327,7 +342,7 @@ static void test_invalid_source(void **state)
 			fail_msg("case %u: group source learned", i);
 		/* nor can it be configured */
 		memcpy(a.addr_bytes, bad[i], 6);
-		assert_int_equal(l2x_fdb_add_static(fdb, &a, LAN, 0, 1),
+		assert_int_equal(l2x_fdb_add_static(fdb, 0, &a, LAN, 0, 1),
 				 -EINVAL);
 	}
 	assert_int_equal(stats(fdb, &lc).entries, RTE_DIM(bad));
@@ -409,18 +424,19 @@ static void test_full_table(void **state)
 	for (unsigned int i = 0; i < 6; i++) {
 		struct rte_ether_addr a = key_mac(mac_key(500 + i));
 
-		assert_int_equal(l2x_fdb_add_static(fdb, &a, TUN, 0, 3), 0);
+		assert_int_equal(l2x_fdb_add_static(fdb, 0, &a, TUN, 0, 3), 0);
 	}
 	struct rte_ether_addr extra = key_mac(mac_key(600));
 
-	assert_int_equal(l2x_fdb_add_static(fdb, &extra, TUN, 0, 3), -ENOSPC);
+	assert_int_equal(l2x_fdb_add_static(fdb, 0, &extra, TUN, 0, 3),
+			 -ENOSPC);
 	assert_int_equal(stats(fdb, &lc).entries, 16);
 	for (unsigned int i = 0; i < 10; i++)
 		assert_int_equal(look1(fdb, keys[i], NULL), 1);
 	/* a free place is used again */
 	struct rte_ether_addr gone = key_mac(keys[0]);
 
-	assert_int_equal(l2x_fdb_del(fdb, &gone), 0);
+	assert_int_equal(l2x_fdb_del(fdb, 0, &gone), 0);
 	assert_int_equal(look1(fdb, keys[0], NULL), 0);
 	assert_int_equal(learn1(fdb, keys[11], LAN, 4, &lc, NULL), 0);
 	assert_int_equal(l2x_fdb_drain(fdb, 4), 1);
@@ -434,7 +450,7 @@ static void test_full_table(void **state)
 	for (unsigned int i = 0; i < 4; i++) {
 		struct rte_ether_addr a = key_mac(mac_key(700 + i));
 
-		assert_int_equal(l2x_fdb_add_static(fdb, &a, LAN, 0, 1), 0);
+		assert_int_equal(l2x_fdb_add_static(fdb, 0, &a, LAN, 0, 1), 0);
 	}
 	for (unsigned int i = 0; i < 14; i++)
 		keys[i] = mac_key(i + 1);
@@ -475,7 +491,7 @@ static void test_move_counter(void **state)
 	expect_entry(fdb, a, LAN, 0);
 	assert_int_equal(learn1(fdb, a, LAN, 13, &lc, NULL), 0);
 	assert_int_equal(lc.moves, 2);
-	assert_int_equal(l2x_fdb_get(fdb, &ma, 13, &info), 0);
+	assert_int_equal(l2x_fdb_get(fdb, 0, &ma, 13, &info), 0);
 	assert_int_equal(info.moves, 2);
 	assert_int_equal(info.age_s, 0);
 	assert_int_equal(info.flags, 0);
@@ -485,7 +501,7 @@ static void test_move_counter(void **state)
 	learn1(fdb, b, TUN, 21, &lc, NULL);
 	assert_int_equal(l2x_fdb_drain(fdb, 21), 1);
 	expect_entry(fdb, b, TUN, 0);
-	assert_int_equal(l2x_fdb_get(fdb, &mb, 21, &info), 0);
+	assert_int_equal(l2x_fdb_get(fdb, 0, &mb, 21, &info), 0);
 	assert_int_equal(info.moves, 1);
 	assert_int_equal(stats(fdb, &lc).moves, 3);
 	l2x_fdb_destroy(fdb);
@@ -511,9 +527,9 @@ static void test_pinned_entries(void **state)
 	unsigned int conflicts = 0;
 	(void)state;
 
-	assert_int_equal(l2x_fdb_add_static(fdb, &ms, LAN, 0, 1), 0);
+	assert_int_equal(l2x_fdb_add_static(fdb, 0, &ms, LAN, 0, 1), 0);
 	assert_int_equal(
-	    l2x_fdb_add_static(fdb, &mg, TUN, L2X_FDB_F_GATEWAY, 1), 0);
+	    l2x_fdb_add_static(fdb, 0, &mg, TUN, L2X_FDB_F_GATEWAY, 1), 0);
 	for (unsigned int i = 0; i < RTE_DIM(cases); i++) {
 		uint64_t key = cases[i].key ? g : s;
 		uint8_t why = 0xee;
@@ -547,19 +563,21 @@ static void test_pinned_entries(void **state)
 	assert_int_equal(l2x_fdb_drain(fdb, 20), 2); /* u, d */
 
 	/* bad arguments */
-	assert_int_equal(l2x_fdb_add_static(fdb, &ms, (enum l2x_side)2, 0, 1),
-			 -EINVAL);
 	assert_int_equal(
-	    l2x_fdb_add_static(fdb, &ms, LAN, L2X_FDB_F_FLAPPING, 1), -EINVAL);
-	assert_int_equal(l2x_fdb_add_static(fdb, &ms, LAN, 0x100, 1), -EINVAL);
-	assert_int_equal(l2x_fdb_add_static(NULL, &ms, LAN, 0, 1), -EINVAL);
-	assert_int_equal(l2x_fdb_add_static(fdb, NULL, LAN, 0, 1), -EINVAL);
+	    l2x_fdb_add_static(fdb, 0, &ms, (enum l2x_side)2, 0, 1), -EINVAL);
+	assert_int_equal(
+	    l2x_fdb_add_static(fdb, 0, &ms, LAN, L2X_FDB_F_FLAPPING, 1),
+	    -EINVAL);
+	assert_int_equal(l2x_fdb_add_static(fdb, 0, &ms, LAN, 0x100, 1),
+			 -EINVAL);
+	assert_int_equal(l2x_fdb_add_static(NULL, 0, &ms, LAN, 0, 1), -EINVAL);
+	assert_int_equal(l2x_fdb_add_static(fdb, 0, NULL, LAN, 0, 1), -EINVAL);
 
 	/* a learned entry pinned in place, on the other side */
 	expect_entry(fdb, d, TUN, 0);
 	assert_int_equal(stats(fdb, &lc).statics, 2);
 	assert_int_equal(
-	    l2x_fdb_add_static(fdb, &md, LAN, L2X_FDB_F_STATIC, 21), 0);
+	    l2x_fdb_add_static(fdb, 0, &md, LAN, L2X_FDB_F_STATIC, 21), 0);
 	expect_entry(fdb, d, LAN, L2X_FDB_F_STATIC);
 	assert_int_equal(stats(fdb, &lc).statics, 3);
 	assert_int_equal(stats(fdb, &lc).entries, 4);
@@ -567,7 +585,7 @@ static void test_pinned_entries(void **state)
 
 	/* pinned between a worker's request and the drain */
 	learn1(fdb, x, LAN, 30, &lc, NULL);
-	assert_int_equal(l2x_fdb_add_static(fdb, &mx, TUN, 0, 30), 0);
+	assert_int_equal(l2x_fdb_add_static(fdb, 0, &mx, TUN, 0, 30), 0);
 	assert_int_equal(l2x_fdb_drain(fdb, 30), 0);
 	expect_entry(fdb, x, TUN, L2X_FDB_F_STATIC);
 	assert_int_equal(stats(fdb, &lc).conflicts, lc.conflicts + 1);
@@ -606,7 +624,7 @@ static void test_flapping(void **state)
 			fail_msg("move %u: flaps %llu", t,
 				 (unsigned long long)lc.flaps);
 	}
-	assert_int_equal(l2x_fdb_get(fdb, &ma, 6, &info), 0);
+	assert_int_equal(l2x_fdb_get(fdb, 0, &ma, 6, &info), 0);
 	assert_int_equal(info.moves, 6);
 	/* the window began at 1: cleared when no move for a whole window */
 	l2x_fdb_age(fdb, 21);
@@ -663,7 +681,7 @@ static void test_aging(void **state)
 		if (cases[i].pinned) {
 			struct rte_ether_addr m = key_mac(a);
 
-			assert_int_equal(l2x_fdb_add_static(fdb, &m, LAN, 0,
+			assert_int_equal(l2x_fdb_add_static(fdb, 0, &m, LAN, 0,
 							    t0 + cases[i].seen),
 					 0);
 		} else {
@@ -915,7 +933,9 @@ static void compare_all(struct l2x_fdb *fdb, const struct ref *r,
 	struct walk_cmp w = {.r = r, .now = now, .op = op};
 	struct l2x_fdb_stats s;
 
-	assert_int_equal(l2x_fdb_walk(fdb, now, walk_cmp_cb, &w), 0);
+	assert_int_equal(
+	    l2x_fdb_walk(fdb, L2X_FDB_NET_ALL, now, NULL, 0, walk_cmp_cb, &w),
+	    0);
 	if (w.seen != r->n)
 		fail_msg("op %u: walk %u entries, reference %u", op, w.seen,
 			 r->n);
@@ -1077,7 +1097,7 @@ static void test_against_reference(void **state)
 				r.st.deleted++;
 				want = 0;
 			}
-			if (l2x_fdb_del(fdb, &m) != want)
+			if (l2x_fdb_del(fdb, 0, &m) != want)
 				fail_msg("op %u: del", op);
 		} else if (what < 84) {
 			static const unsigned int fl[] = {0, L2X_FDB_F_GATEWAY,
@@ -1087,14 +1107,15 @@ static void test_against_reference(void **state)
 			struct rte_ether_addr m = key_mac(k);
 			uint8_t side = rnd(&seed) & 1;
 			unsigned int f = fl[rnd(&seed) % RTE_DIM(fl)];
-			int a = l2x_fdb_add_static(fdb, &m, side, f, now);
+			int a = l2x_fdb_add_static(fdb, 0, &m, side, f, now);
 			int b = ref_static(&r, k, side, f, t);
 
 			if (a != b)
 				fail_msg("op %u: static %d, ref %d", op, a, b);
 		} else if (what < 85) {
 			bool only = rnd(&seed) & 1;
-			unsigned int a = l2x_fdb_flush(fdb, only);
+			unsigned int a =
+			    l2x_fdb_flush(fdb, L2X_FDB_NET_ALL, only);
 			unsigned int b = ref_flush(&r, only);
 
 			if (a != b)
@@ -1144,7 +1165,7 @@ static int walk_cb(const struct l2x_fdb_info *in, void *ctx)
 	if (w->n < RTE_DIM(w->seen))
 		w->seen[w->n] = *in;
 	w->n++;
-	if (w->del && l2x_fdb_del(w->fdb, &in->mac) != 0)
+	if (w->del && l2x_fdb_del(w->fdb, 0, &in->mac) != 0)
 		return -1;
 	return w->n == w->stop_at ? 7 : 0;
 }
@@ -1165,11 +1186,12 @@ static void test_walk_flush_del(void **state)
 	for (unsigned int i = 3; i < 5; i++) {
 		m = key_mac(mac_key(i));
 		assert_int_equal(
-		    l2x_fdb_add_static(fdb, &m, TUN,
+		    l2x_fdb_add_static(fdb, 0, &m, TUN,
 				       i == 4 ? L2X_FDB_F_GATEWAY : 0, 15),
 		    0);
 	}
-	assert_int_equal(l2x_fdb_walk(fdb, 20, walk_cb, &w), 0);
+	assert_int_equal(
+	    l2x_fdb_walk(fdb, L2X_FDB_NET_ALL, 20, NULL, 0, walk_cb, &w), 0);
 	assert_int_equal(w.n, 5);
 	for (unsigned int i = 0; i < 5; i++) {
 		uint64_t k = l2x_fdb_key(&w.seen[i].mac);
@@ -1189,31 +1211,35 @@ static void test_walk_flush_del(void **state)
 	}
 	/* a callback's non-zero return stops the walk */
 	w = (struct walk_ctx){.fdb = fdb, .stop_at = 2};
-	assert_int_equal(l2x_fdb_walk(fdb, 20, walk_cb, &w), 7);
+	assert_int_equal(
+	    l2x_fdb_walk(fdb, L2X_FDB_NET_ALL, 20, NULL, 0, walk_cb, &w), 7);
 	assert_int_equal(w.n, 2);
-	assert_int_equal(l2x_fdb_walk(fdb, 20, NULL, NULL), -EINVAL);
+	assert_int_equal(
+	    l2x_fdb_walk(fdb, L2X_FDB_NET_ALL, 20, NULL, 0, NULL, NULL),
+	    -EINVAL);
 
 	m = key_mac(mac_key(9));
-	assert_int_equal(l2x_fdb_del(fdb, &m), -ENOENT);
-	assert_int_equal(l2x_fdb_get(fdb, &m, 20, &info), -ENOENT);
-	assert_int_equal(l2x_fdb_flush(fdb, true), 3);
+	assert_int_equal(l2x_fdb_del(fdb, 0, &m), -ENOENT);
+	assert_int_equal(l2x_fdb_get(fdb, 0, &m, 20, &info), -ENOENT);
+	assert_int_equal(l2x_fdb_flush(fdb, L2X_FDB_NET_ALL, true), 3);
 	assert_int_equal(stats(fdb, &lc).entries, 2);
 	assert_int_equal(look1(fdb, mac_key(0), NULL), 0);
 	expect_entry(fdb, mac_key(3), TUN, L2X_FDB_F_STATIC);
 	/* a callback may delete what it is shown */
 	w = (struct walk_ctx){.fdb = fdb, .del = true};
-	assert_int_equal(l2x_fdb_walk(fdb, 20, walk_cb, &w), 0);
+	assert_int_equal(
+	    l2x_fdb_walk(fdb, L2X_FDB_NET_ALL, 20, NULL, 0, walk_cb, &w), 0);
 	assert_int_equal(w.n, 2);
 	assert_int_equal(stats(fdb, &lc).entries, 0);
 	assert_int_equal(stats(fdb, &lc).deleted, 5);
-	assert_int_equal(l2x_fdb_flush(fdb, false), 0);
+	assert_int_equal(l2x_fdb_flush(fdb, L2X_FDB_NET_ALL, false), 0);
 
 	/* the table works as new */
 	learn1(fdb, mac_key(0), LAN, 30, &lc, NULL);
 	assert_int_equal(l2x_fdb_drain(fdb, 30), 1);
 	m = key_mac(mac_key(3));
-	assert_int_equal(l2x_fdb_add_static(fdb, &m, LAN, 0, 30), 0);
-	assert_int_equal(l2x_fdb_flush(fdb, false), 2);
+	assert_int_equal(l2x_fdb_add_static(fdb, 0, &m, LAN, 0, 30), 0);
+	assert_int_equal(l2x_fdb_flush(fdb, L2X_FDB_NET_ALL, false), 2);
 	l2x_fdb_destroy(fdb);
 }
 
@@ -1298,9 +1324,9 @@ static void test_forward_table(void **state)
 
 	/* the same through a table and the bulk path */
 	m = key_mac(keys[HIT_LAN]);
-	assert_int_equal(l2x_fdb_add_static(fdb, &m, LAN, 0, 1), 0);
+	assert_int_equal(l2x_fdb_add_static(fdb, 0, &m, LAN, 0, 1), 0);
 	m = key_mac(keys[HIT_TUN]);
-	assert_int_equal(l2x_fdb_add_static(fdb, &m, TUN, 0, 1), 0);
+	assert_int_equal(l2x_fdb_add_static(fdb, 0, &m, TUN, 0, 1), 0);
 	for (int from = LAN; from <= 2; from++) {
 		uint8_t fwd[RTE_DIM(keys) - 1];
 		uint64_t drop, want_drop = 0;
@@ -1431,16 +1457,16 @@ static void test_deferred_reuse(void **state)
 
 	for (unsigned int i = 0; i < 8; i++) {
 		m = key_mac(mac_key(i));
-		assert_int_equal(l2x_fdb_add_static(fdb, &m, LAN, 0, 1), 0);
+		assert_int_equal(l2x_fdb_add_static(fdb, 0, &m, LAN, 0, 1), 0);
 	}
 	m = key_mac(mac_key(0));
-	assert_int_equal(l2x_fdb_del(fdb, &m), 0);
+	assert_int_equal(l2x_fdb_del(fdb, 0, &m), 0);
 	assert_int_equal(look1(fdb, mac_key(0), NULL), 0);
 	assert_int_equal(stats(fdb, &lc).pending_free, 1);
 	assert_int_equal(stats(fdb, &lc).entries, 7);
 	/* its position must not be reused before the reader is quiescent */
 	m = key_mac(mac_key(100));
-	assert_int_equal(l2x_fdb_add_static(fdb, &m, TUN, 0, 2), -ENOSPC);
+	assert_int_equal(l2x_fdb_add_static(fdb, 0, &m, TUN, 0, 2), -ENOSPC);
 	learn1(fdb, mac_key(101), TUN, 2, &lc, NULL);
 	assert_int_equal(l2x_fdb_drain(fdb, 2), 0);
 	assert_int_equal(stats(fdb, &lc).full_refused, 1);
@@ -1448,12 +1474,12 @@ static void test_deferred_reuse(void **state)
 		expect_entry(fdb, mac_key(i), LAN, L2X_FDB_F_STATIC);
 
 	rte_rcu_qsbr_quiescent(v, 0);
-	assert_int_equal(l2x_fdb_add_static(fdb, &m, TUN, 0, 3), 0);
+	assert_int_equal(l2x_fdb_add_static(fdb, 0, &m, TUN, 0, 3), 0);
 	expect_entry(fdb, mac_key(100), TUN, L2X_FDB_F_STATIC);
 	assert_int_equal(stats(fdb, &lc).pending_free, 0);
 
 	/* flush defers every position; a drain returns them after a grace */
-	assert_int_equal(l2x_fdb_flush(fdb, false), 8);
+	assert_int_equal(l2x_fdb_flush(fdb, L2X_FDB_NET_ALL, false), 8);
 	assert_int_equal(stats(fdb, &lc).pending_free, 8);
 	l2x_fdb_drain(fdb, 4);
 	assert_int_equal(stats(fdb, &lc).pending_free, 8);
@@ -1462,7 +1488,7 @@ static void test_deferred_reuse(void **state)
 	assert_int_equal(stats(fdb, &lc).pending_free, 0);
 	for (unsigned int i = 0; i < 8; i++) {
 		m = key_mac(mac_key(200 + i));
-		assert_int_equal(l2x_fdb_add_static(fdb, &m, LAN, 0, 5), 0);
+		assert_int_equal(l2x_fdb_add_static(fdb, 0, &m, LAN, 0, 5), 0);
 	}
 
 	rte_rcu_qsbr_thread_offline(v, 0);
@@ -1578,7 +1604,8 @@ static void test_concurrent_reader(void **state)
 
 		if (i < 32)
 			assert_int_equal(
-			    l2x_fdb_add_static(rd.fdb, &m, i & 1, 0, now), 0);
+			    l2x_fdb_add_static(rd.fdb, 0, &m, i & 1, 0, now),
+			    0);
 		else
 			learn1(rd.fdb, stable[i], i & 1, now, &lc, NULL);
 	}
@@ -1628,7 +1655,7 @@ static void test_concurrent_reader(void **state)
 				struct rte_ether_addr m =
 				    key_mac(churn[rnd(&seed) % N_CHURN]);
 
-				l2x_fdb_del(rd.fdb, &m);
+				l2x_fdb_del(rd.fdb, 0, &m);
 			}
 		} else if (what < 8) {
 			/* keep the dynamic stable MACs fresh, then age */
@@ -1645,7 +1672,7 @@ static void test_concurrent_reader(void **state)
 			unsigned int i = (unsigned int)(rnd(&seed) % N_CHURN);
 			struct rte_ether_addr m = key_mac(churn[i]);
 
-			l2x_fdb_add_static(rd.fdb, &m, i & 1, 0, now);
+			l2x_fdb_add_static(rd.fdb, 0, &m, i & 1, 0, now);
 		} else {
 			now += 5; /* let churn age faster */
 			__atomic_store_n(&rd.clock, now, __ATOMIC_RELAXED);
@@ -1679,6 +1706,222 @@ static void test_concurrent_reader(void **state)
 	rte_free(v);
 }
 
+/* --- networks in the one table ---------------------------------------- */
+
+static void test_net_keys(void **state)
+{
+	struct rte_ether_addr m = {{0x02, 0x11, 0x22, 0x33, 0x44, 0x55}};
+	struct rte_ether_addr zero = {{0}}, back;
+	const uint64_t k0 = l2x_fdb_key(&m);
+	(void)state;
+
+	/* network 0 is l2x_fdb_key's; another ORs its constant in */
+	assert_true(l2x_fdb_nkey(0, &m) == k0);
+	for (uint32_t nid = 0; nid < L2X_FDB_NETS_MAX; nid += 4093) {
+		uint64_t k = l2x_fdb_nkey(nid, &m);
+
+		L2X_CHECK(k == (k0 | l2x_fdb_nkey(nid, NULL)), "nid %u", nid);
+		L2X_CHECK(l2x_fdb_key_net(k) == nid, "nid %u: back %u", nid,
+			  l2x_fdb_key_net(k));
+		L2X_CHECK(l2x_fdb_key_strip(k) == k0, "nid %u: strip", nid);
+		l2x_fdb_key_mac(k, &back);
+		L2X_CHECK(memcmp(&back, &m, sizeof(m)) == 0, "nid %u: mac",
+			  nid);
+		L2X_CHECK(!l2x_fdb_key_bad_src(k), "nid %u: good source", nid);
+		/* the zero MAC stays bad, whatever network */
+		L2X_CHECK(l2x_fdb_key_bad_src(l2x_fdb_nkey(nid, &zero)),
+			  "nid %u: zero MAC", nid);
+		L2X_CHECK(!l2x_fdb_key_is_group(l2x_fdb_nkey(nid, &zero)),
+			  "nid %u: group bit", nid);
+	}
+	assert_int_equal(l2x_fdb_key_net(l2x_fdb_nkey(0xffff, &m)), 0xffff);
+}
+
+/* The same MAC in two networks is two entries; each network counts its
+ * own and has its own limit; the capacity bounds them together. */
+static void test_net_limits(void **state)
+{
+	struct l2x_fdb_prm p = prm("netlim", 16);
+	struct l2x_fdb *fdb;
+	struct l2x_fdb_lcore lc = {0};
+	struct l2x_fdb_net_stats ns;
+	struct l2x_fdb_stats s;
+	struct rte_ether_addr m = key_mac(mac_key(1));
+	struct l2x_fdb_info info;
+	(void)state;
+
+	p.nets = 4;
+	p.mac_limit = 6;
+	fdb = mk(&p);
+	assert_int_equal(l2x_fdb_net_limit(fdb, 1, 3), 0);
+	assert_int_equal(l2x_fdb_net_limit(fdb, 4, 3), -EINVAL); /* >= nets */
+	assert_int_equal(l2x_fdb_net_limit(fdb, 1, 0), -EINVAL);
+	assert_int_equal(l2x_fdb_net_limit(fdb, 1, L2X_FDB_CAPACITY_MAX + 1),
+			 -EINVAL);
+	/* MAC 1 in networks 1 and 2: two entries, on two sides */
+	assert_int_equal(learn1(fdb, nmac_key(1, 1), LAN, 5, &lc, NULL), 0);
+	assert_int_equal(learn1(fdb, nmac_key(2, 1), TUN, 5, &lc, NULL), 0);
+	assert_int_equal(l2x_fdb_drain(fdb, 5), 2);
+	expect_entry(fdb, nmac_key(1, 1), LAN, 0);
+	expect_entry(fdb, nmac_key(2, 1), TUN, 0);
+	assert_int_equal(look1(fdb, nmac_key(3, 1), NULL), 0);
+	assert_int_equal(look1(fdb, mac_key(1), NULL), 0); /* network 0 */
+	assert_int_equal(l2x_fdb_get(fdb, 2, &m, 5, &info), 0);
+	assert_int_equal(info.net, 2);
+	assert_int_equal(info.side, TUN);
+	assert_int_equal(l2x_fdb_get(fdb, 3, &m, 5, &info), -ENOENT);
+	assert_int_equal(l2x_fdb_get(fdb, 4, &m, 5, &info), -EINVAL);
+	/* network 1 stops at 3, network 2 at the default 6 */
+	for (uint32_t i = 2; i <= 8; i++) {
+		learn1(fdb, nmac_key(1, i), LAN, 6, &lc, NULL);
+		learn1(fdb, nmac_key(2, i), LAN, 6, &lc, NULL);
+	}
+	l2x_fdb_drain(fdb, 6);
+	l2x_fdb_net_stats(fdb, 1, &ns);
+	assert_int_equal(ns.entries, 3);
+	assert_int_equal(ns.mac_limit, 3);
+	assert_int_equal(ns.limit_refused, 5);
+	l2x_fdb_net_stats(fdb, 2, &ns);
+	assert_int_equal(ns.entries, 6);
+	assert_int_equal(ns.limit_refused, 2);
+	/* statics count apart, and not against the limit */
+	assert_int_equal(
+	    l2x_fdb_add_static(fdb, 1,
+			       &(struct rte_ether_addr){{2, 9, 9, 9, 9, 9}},
+			       TUN, 0, 6),
+	    0);
+	l2x_fdb_net_stats(fdb, 1, &ns);
+	assert_int_equal(ns.entries, 4);
+	assert_int_equal(ns.statics, 1);
+	/* network 3 (limit 10) meets the capacity first: 16 in all */
+	assert_int_equal(l2x_fdb_net_limit(fdb, 3, 10), 0);
+	for (uint32_t i = 1; i <= 8; i++)
+		learn1(fdb, nmac_key(3, i), LAN, 7, &lc, NULL);
+	l2x_fdb_drain(fdb, 7);
+	s = stats(fdb, NULL);
+	assert_int_equal(s.entries, 16);
+	assert_int_equal(s.full_refused, 2);
+	assert_int_equal(s.limit_refused, 7);
+	/* a request for a network id the table does not count is dropped */
+	assert_int_equal(learn1(fdb, nmac_key(9, 1), LAN, 7, &lc, NULL), 0);
+	assert_int_equal(l2x_fdb_drain(fdb, 7), 0);
+	assert_int_equal(look1(fdb, nmac_key(9, 1), NULL), 0);
+	l2x_fdb_net_stats(fdb, 9, &ns);
+	assert_int_equal(ns.entries + ns.mac_limit, 0);
+	assert_int_equal(l2x_fdb_add_static(fdb, 9, &m, LAN, 0, 7), -EINVAL);
+	assert_int_equal(l2x_fdb_del(fdb, 9, &m), -EINVAL);
+	l2x_fdb_destroy(fdb);
+}
+
+struct collect {
+	uint64_t keys[64];
+	unsigned int n, stop_every;
+};
+
+static int collect_cb(const struct l2x_fdb_info *in, void *ctx)
+{
+	struct collect *c = ctx;
+
+	if (c->n < RTE_DIM(c->keys))
+		c->keys[c->n] = l2x_fdb_nkey(in->net, &in->mac);
+	c->n++;
+	return c->stop_every && c->n % c->stop_every == 0;
+}
+
+static bool has_key(const struct collect *c, uint64_t k)
+{
+	for (unsigned int i = 0; i < c->n && i < RTE_DIM(c->keys); i++)
+		if (c->keys[i] == k)
+			return true;
+	return false;
+}
+
+/* Flush and walk one network; a network's id forgotten (its learn
+ * requests on the ring too) and given to another. */
+static void test_net_flush_walk(void **state)
+{
+	struct l2x_fdb_prm p = prm("netflush", 64);
+	struct l2x_fdb *fdb;
+	struct l2x_fdb_lcore lc = {0};
+	struct l2x_fdb_net_stats ns;
+	struct collect c = {0};
+	uint32_t pos;
+	(void)state;
+
+	p.nets = 3;
+	fdb = mk(&p);
+	for (uint32_t i = 1; i <= 5; i++) {
+		learn1(fdb, nmac_key(0, i), LAN, 1, &lc, NULL);
+		learn1(fdb, nmac_key(1, i), LAN, 1, &lc, NULL);
+	}
+	l2x_fdb_drain(fdb, 1);
+	assert_int_equal(
+	    l2x_fdb_add_static(fdb, 1,
+			       &(struct rte_ether_addr){{2, 8, 8, 8, 8, 8}},
+			       TUN, L2X_FDB_F_GATEWAY, 1),
+	    0);
+	/* walk one network: its 6 entries only */
+	assert_int_equal(l2x_fdb_walk(fdb, 1, 1, NULL, 0, collect_cb, &c), 0);
+	assert_int_equal(c.n, 6);
+	for (uint32_t i = 1; i <= 5; i++)
+		L2X_CHECK(has_key(&c, nmac_key(1, i)), "mac %u", i);
+	/* a network with no entry: nothing, and the walk is at its end */
+	c.n = 0;
+	pos = 0;
+	assert_int_equal(l2x_fdb_walk(fdb, 2, 1, &pos, 0, collect_cb, &c), 0);
+	assert_int_equal(c.n, 0);
+	assert_int_equal(pos, l2x_fdb_positions(fdb));
+	/* paged: 4 rows a page over every network, each entry once */
+	c.n = 0;
+	c.stop_every = 4;
+	pos = 0;
+	for (int pages = 0; pos < l2x_fdb_positions(fdb); pages++) {
+		assert_true(pages < 10);
+		l2x_fdb_walk(fdb, L2X_FDB_NET_ALL, 1, &pos, 0, collect_cb, &c);
+	}
+	assert_int_equal(c.n, 11);
+	for (uint32_t i = 1; i <= 5; i++)
+		L2X_CHECK(has_key(&c, nmac_key(0, i)) &&
+			      has_key(&c, nmac_key(1, i)),
+			  "mac %u", i);
+	/* bounded visits: 8 positions a call, every entry once still */
+	c.n = 0;
+	c.stop_every = 0;
+	pos = 0;
+	for (int calls = 0; pos < l2x_fdb_positions(fdb); calls++) {
+		assert_true(calls <= (int)l2x_fdb_positions(fdb) / 8 + 1);
+		l2x_fdb_walk(fdb, 1, 1, &pos, 8, collect_cb, &c);
+	}
+	assert_int_equal(c.n, 6);
+	/* flush one network's dynamic entries: the other keeps its own */
+	assert_int_equal(l2x_fdb_flush(fdb, 1, true), 5);
+	assert_int_equal(l2x_fdb_flush(fdb, 2, false), 0);
+	l2x_fdb_net_stats(fdb, 1, &ns);
+	assert_int_equal(ns.entries, 1);
+	l2x_fdb_net_stats(fdb, 0, &ns);
+	assert_int_equal(ns.entries, 5);
+
+	/* forget network 1: requests already queued for it do not come
+	 * back (drained, then removed with the gateway entry), those of
+	 * network 0 are taken; its limit goes back to the default */
+	assert_int_equal(l2x_fdb_net_limit(fdb, 1, 2), 0);
+	learn1(fdb, nmac_key(1, 7), LAN, 2, &lc, NULL);
+	learn1(fdb, nmac_key(0, 7), LAN, 2, &lc, NULL);
+	assert_int_equal(l2x_fdb_net_flush(fdb, 1, 2), 2);
+	l2x_fdb_net_stats(fdb, 1, &ns);
+	assert_int_equal(ns.entries, 0);
+	assert_int_equal(ns.mac_limit, 64);
+	assert_int_equal(look1(fdb, nmac_key(1, 7), NULL), 0);
+	expect_entry(fdb, nmac_key(0, 7), LAN, 0);
+	assert_int_equal(l2x_fdb_drain(fdb, 2), 0);
+	/* the id serves a new network, empty */
+	c.n = 0;
+	assert_int_equal(l2x_fdb_walk(fdb, 1, 2, NULL, 0, collect_cb, &c), 0);
+	assert_int_equal(c.n, 0);
+	assert_int_equal(l2x_fdb_net_flush(fdb, 5, 2), 0); /* >= nets */
+	l2x_fdb_destroy(fdb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1701,6 +1944,9 @@ int main(void)
 	    cmocka_unit_test(test_bum_police),
 	    cmocka_unit_test(test_deferred_reuse),
 	    cmocka_unit_test(test_concurrent_reader),
+	    cmocka_unit_test(test_net_keys),
+	    cmocka_unit_test(test_net_limits),
+	    cmocka_unit_test(test_net_flush_walk),
 	};
 	return cmocka_run_group_tests_name("fdb", tests, l2x_testenv_up,
 					   l2x_testenv_down);

@@ -322,15 +322,17 @@ static void test_drop_names(void **state)
 
 static struct l2x_dp_nets nets; /* large: not on the stack */
 
-/* Networks: VLAN 100 -> index 0, VLAN 200 -> index 1 (n = 2). */
+/* Networks: VLAN 100 -> slot 7, VLAN 4094 -> slot 8191 (n = 2); on an
+ * access port the one network is slot 5. */
 static void nets_init(void)
 {
 	memset(&nets, 0, sizeof(nets));
 	nets.n = 2;
 	for (unsigned int v = 0; v < 4096; v++)
 		nets.vlan2net[v] = L2X_DP_NO_NET;
-	nets.vlan2net[100] = 0;
-	nets.vlan2net[200] = 1;
+	nets.vlan2net[100] = 7;
+	nets.vlan2net[4094] = L2X_DP_NET_SLOTS - 1;
+	nets.access = 5;
 }
 
 /* A 64-byte frame, with an inline tag TCI (PCP/DEI/VID) when tagged. */
@@ -377,11 +379,11 @@ static void test_lan_trunk(void **state)
 
 	/* inline tag: the network, the tag removed; PCP/DEI ignored */
 	m = lan_frame(true, 100);
-	assert_int_equal(classify(m), 0);
+	assert_int_equal(classify(m), 7);
 	assert_untagged(m, 60);
 	rte_pktmbuf_free(m);
-	m = lan_frame(true, 0xf000 | 200);
-	assert_int_equal(classify(m), 1);
+	m = lan_frame(true, 0xf000 | 4094);
+	assert_int_equal(classify(m), L2X_DP_NET_SLOTS - 1);
 	assert_untagged(m, 60);
 	rte_pktmbuf_free(m);
 
@@ -389,8 +391,8 @@ static void test_lan_trunk(void **state)
 	 * untouched */
 	m = lan_frame(false, 0);
 	m->ol_flags |= RTE_MBUF_F_RX_VLAN | RTE_MBUF_F_RX_VLAN_STRIPPED;
-	m->vlan_tci = 0xa000 | 200;
-	assert_int_equal(classify(m), 1);
+	m->vlan_tci = 0xa000 | 4094;
+	assert_int_equal(classify(m), L2X_DP_NET_SLOTS - 1);
 	assert_false(m->ol_flags &
 		     (RTE_MBUF_F_RX_VLAN | RTE_MBUF_F_RX_VLAN_STRIPPED));
 	assert_untagged(m, 64);
@@ -432,7 +434,7 @@ static void test_lan_access(void **state)
 	nets_init();
 
 	m = lan_frame(false, 0);
-	assert_int_equal(classify(m), 0);
+	assert_int_equal(classify(m), 5);
 	assert_untagged(m, 64);
 	rte_pktmbuf_free(m);
 	m = lan_frame(true, 100);
@@ -444,6 +446,7 @@ static void test_lan_access(void **state)
 	assert_int_equal(classify(m), L2X_FWD_DROP_BIT | L2X_DP_DROP_TAGGED);
 	rte_pktmbuf_free(m);
 	nets.n = 0;
+	nets.access = L2X_DP_NO_NET;
 	m = lan_frame(false, 0);
 	assert_int_equal(classify(m),
 			 L2X_FWD_DROP_BIT | L2X_DP_DROP_NO_NETWORK);

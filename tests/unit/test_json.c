@@ -25,6 +25,30 @@ static void test_empty(void **state)
 	free(j.p);
 }
 
+/* A page with a next: after the rows, empty or not. */
+static void test_page_next(void **state)
+{
+	struct l2x_json j = {0};
+
+	(void)state;
+	l2x_json_begin(&j, "macs");
+	l2x_json_end_next(&j, 0);
+	assert_false(j.oom);
+	assert_string_equal(
+	    j.p, "{\"what\": \"macs\", \"rows\": [], \"next\": 0}\n");
+	free(j.p);
+	memset(&j, 0, sizeof(j));
+	l2x_json_begin(&j, "networks");
+	l2x_json_row(&j);
+	l2x_json_kstr(&j, "network", "vlan1");
+	l2x_json_row_end(&j);
+	l2x_json_end_next(&j, 4294967295u);
+	assert_string_equal(j.p, "{\"what\": \"networks\", \"rows\": [\n"
+				 "  {\"network\": \"vlan1\"}\n], \"next\": "
+				 "4294967295}\n");
+	free(j.p);
+}
+
 static void test_rows(void **state)
 {
 	struct l2x_json j = {0};
@@ -91,9 +115,8 @@ static void test_grow(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_empty),
-	    cmocka_unit_test(test_rows),
-	    cmocka_unit_test(test_escape),
+	    cmocka_unit_test(test_empty), cmocka_unit_test(test_page_next),
+	    cmocka_unit_test(test_rows),  cmocka_unit_test(test_escape),
 	    cmocka_unit_test(test_grow),
 	};
 	return cmocka_run_group_tests_name("json", tests, NULL, NULL);

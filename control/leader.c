@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -46,7 +47,7 @@
 
 static bool shared_store(const struct l2x_mgr *m)
 {
-	return strncmp(m->conf.store, "etcd:", 5) == 0;
+	return strncasecmp(m->conf.store, "etcd:", 5) == 0;
 }
 
 bool l2x_mgr_leads(struct l2x_mgr *m)

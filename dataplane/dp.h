@@ -106,7 +106,9 @@
 	  "exception path over the tunnel peer's own rate limit")           \
 	_(TX_FULL, "tx_full", "transmit queue full")                        \
 	_(DUP_GATEWAY, "dup_gateway",                                       \
-	  "ARP for the gateway IP from the side that does not own it")
+	  "ARP for the gateway IP from the side that does not own it")      \
+	_(STALE, "stale",                                                   \
+	  "queued while the worker was stalled over 1 s: not replayed")
 
 /* Every drop counter, flat: the dataplane's reasons, then each module's
  * (their value 0 is "OK", never counted, so each block starts at 1). */

@@ -25,6 +25,9 @@
  * sleep, doubling from 8 us up to L2X_FWD_SLEEP_MAX_US. */
 #define L2X_FWD_SPIN 256u
 #define L2X_FWD_SLEEP_MAX_US 200u
+/* A worker that did not run for this long was stopped (a frozen host, a
+ * SIGSTOP): what queued meanwhile is stale (l2x_fwd_main). */
+#define L2X_FWD_STALL_MS 1000u
 /* Room for the uplink tx of one burst: every packet may fragment. */
 #define L2X_FWD_TX_MAX (L2X_DP_BURST * L2X_FRAG_MAX)
 
@@ -645,11 +648,36 @@ unsigned int l2x_fwd_round(struct l2x_dp *dp, uint64_t now)
 	return total;
 }
 
+/* Drop what the LAN and uplink rings hold: frames queued while the
+ * worker was stopped for seconds. Replayed, they would bridge traffic of
+ * networks this appliance no longer carries, and the other appliances
+ * would learn the remote MACs on the LAN side from them (a network moved
+ * while this host was frozen stays broken until the MACs age out).
+ * Counted as "stale". Rare: once per stall, not per packet. */
+static void flush_stale(struct l2x_dp *dp)
+{
+	uint16_t ports[2] = {dp->lan_port, dp->up_port};
+	struct rte_mbuf *m[L2X_DP_BURST];
+
+	for (unsigned int p = 0; p < 2; p++) {
+		for (unsigned int k = 0; k < 4096u / L2X_DP_BURST; k++) {
+			uint16_t n =
+			    rte_eth_rx_burst(ports[p], 0, m, L2X_DP_BURST);
+
+			if (n == 0)
+				break;
+			rte_pktmbuf_free_bulk(m, n);
+			dp->st.drop[L2X_DP_DROP_STALE] += n;
+		}
+	}
+}
+
 int l2x_fwd_main(void *arg)
 {
 	struct l2x_dp *dp = arg;
 	unsigned int lc = rte_lcore_id(), idle = 0, sleep_us = 8;
-	uint64_t next_expire = 0;
+	uint64_t next_expire = 0, last = rte_get_tsc_cycles();
+	const uint64_t stall = dp->hz / 1000 * L2X_FWD_STALL_MS;
 
 	if (dp->qsbr) {
 		rte_rcu_qsbr_thread_register(dp->qsbr, lc);
@@ -657,7 +685,12 @@ int l2x_fwd_main(void *arg)
 	}
 	while (!dp->stop) {
 		uint64_t now = rte_get_tsc_cycles();
-		unsigned int total = l2x_fwd_round(dp, now);
+		unsigned int total;
+
+		if (now - last > stall)
+			flush_stale(dp);
+		last = now;
+		total = l2x_fwd_round(dp, now);
 
 		if (now >= next_expire) {
 			l2x_reasm_expire(dp->reasm, now);

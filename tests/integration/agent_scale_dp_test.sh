@@ -256,6 +256,10 @@ sleep 2
 host_signal CONT a "$H"
 sleep 3
 pingers_stop
+# What the resumed dataplane held in its rings is dropped, not replayed.
+echo "    host A$H's dataplane after the freeze: $(ip netns exec "${P}apa$H" \
+	"$L2XCTL" -s "$TMP/$(agt_appl a "$H").sock" show drops 2>&1 |
+	awk '$1 == "stale" { print $2 " stale frames dropped" }')"
 after=$(placed)
 echo "    placement: $before -> $after; gaps (the host resumed after):"
 gaps

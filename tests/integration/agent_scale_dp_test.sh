@@ -27,27 +27,9 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=tests/integration/lib/checks.sh
 . "$ROOT/tests/integration/lib/checks.sh"
 
-sdp_report() {
-	local rc=$1
-	agt_cleanup_dpdk
-	if [ "$fail" -gt 0 ]; then
-		for f in "$TMP"/mgr-*.log "$TMP"/ne*.log; do
-			[ -f "$f" ] && tail -10 "$f" | sed "s|^|       $(basename "$f"): |"
-		done
-	fi
-	checks_report "$rc"
-}
-
-topo_init "l2xsd$$" sdp_report
-[ "$(id -u)" -eq 0 ] || skip "needs root"
-why=$(topo_needs) || skip "$why"
-command -v curl >/dev/null && command -v jq >/dev/null ||
-	skip "curl and jq are needed (make deps)"
-# shellcheck source=tests/integration/lib/ike.sh
-. "$ROOT/tests/integration/lib/ike.sh"
-# shellcheck source=tests/integration/lib/agenttopo.sh
-. "$ROOT/tests/integration/lib/agenttopo.sh"
-[ -x "$AGENT" ] || skip "$AGENT not built (make all)"
+AGT_PREFIX=l2xsd
+# shellcheck source=tests/integration/lib/agentdp.sh
+. "$ROOT/tests/integration/lib/agentdp.sh"
 
 VLANS="100 200 300 400 500 600"
 declare -A PING=() # VLAN -> pinger pid
@@ -95,10 +77,7 @@ placed() {
 }
 
 settled() { # PAIRS: every extension extended on PAIRS pairs, balanced
-	agt_wait_jq 60 a /networkExtensions \
-		'length == 6 and all(.state == "extended")' &&
-		agt_wait_jq 10 a /serviceMeshes/m1 \
-			"(.pairs | length) == $1 and ([.pairs[].networks] | (max - min) <= 1)"
+	agt_settled 60 "$1" 6
 }
 
 # pair_of PLACED V: the pair VLAN V is on in a placement (PAIR:V,V ...).

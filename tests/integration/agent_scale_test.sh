@@ -101,10 +101,7 @@ counts() {
 # settled N: every extension extended, none moving, N pairs, counts
 # within one of each other.
 settled() {
-	agt_wait_jq "${2:-20}" a /networkExtensions \
-		'length == 6 and all(.state == "extended")' &&
-		agt_wait_jq 5 a /serviceMeshes/m1 \
-			"(.pairs | length) == $1 and ([.pairs[].networks] | (max - min) <= 1) and ([.pairs[].networks] | add) == 6"
+	agt_settled "${2:-20}" "$1" 6
 }
 
 # The watcher: both sites' healthy appliances every 100 ms; a network held

@@ -17,28 +17,9 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=tests/integration/lib/checks.sh
 . "$ROOT/tests/integration/lib/checks.sh"
 
-agt_report() {
-	local rc=$1
-	agt_cleanup_dpdk
-	if [ "$fail" -gt 0 ]; then
-		for f in "$TMP"/mgr-*.log "$TMP"/ne*.log "$TMP"/ne*/dataplane.log \
-			"$TMP"/ne*/ike.log; do
-			[ -f "$f" ] && tail -15 "$f" | sed "s|^|       $(basename "$f"): |"
-		done
-	fi
-	checks_report "$rc"
-}
-
-topo_init "l2xag$$" agt_report
-[ "$(id -u)" -eq 0 ] || skip "needs root"
-why=$(topo_needs) || skip "$why"
-command -v curl >/dev/null && command -v jq >/dev/null ||
-	skip "curl and jq are needed (make deps)"
-# shellcheck source=tests/integration/lib/ike.sh
-. "$ROOT/tests/integration/lib/ike.sh"
-# shellcheck source=tests/integration/lib/agenttopo.sh
-. "$ROOT/tests/integration/lib/agenttopo.sh"
-[ -x "$AGENT" ] || skip "$AGENT not built (make all)"
+AGT_PREFIX=l2xag
+# shellcheck source=tests/integration/lib/agentdp.sh
+. "$ROOT/tests/integration/lib/agentdp.sh"
 
 AGT_EXTEND_TIMEOUT=45
 agt_build

@@ -269,6 +269,17 @@ agt_wait_jq() {
 	return 1
 }
 
+# agt_settled SECONDS PAIRS NETS: site A's mesh m1 has PAIRS pairs whose
+# network counts add up to NETS (a moving network counts on neither) and
+# differ by one at most, and then every extension is extended. In that
+# order: before a move starts, every extension is extended too.
+agt_settled() {
+	agt_wait_jq "$1" a /serviceMeshes/m1 \
+		"(.pairs | length) == $2 and ([.pairs[].networks] | (max - min) <= 1 and add == $3)" &&
+		agt_wait_jq "$1" a /networkExtensions \
+			"length == $3 and all(.state == \"extended\")"
+}
+
 agt_ping() { # VM ADDR: 3 pings, none lost
 	ip netns exec "$P$1" ping -n -q -c 3 -i 0.2 -W 2 "$2" |
 		grep -q " 0% packet loss"

@@ -381,6 +381,10 @@ bench: $(BENCH_BIN) $(VLANSW) $(PLACESIM) $(DATAPLANE) $(L2XCTL) $(AGENT)
 	@echo "== manager failover (issue 10): three managers on etcd"
 	@FAILOVER_ROUNDS=3 AGENT=$(AGENT) \
 		bash tests/integration/agent_etcd_test.sh | grep "failover"
+	@echo "== 4094 networks over one real pair, through the managers"
+	@AGENT=$(AGENT) VLANSW=$(VLANSW) DATAPLANE=$(DATAPLANE) \
+		L2XCTL=$(L2XCTL) bash tests/integration/agent_4094_test.sh | \
+		grep -E "^  extend|^FAIL|skipped" || true
 
 # The demo (root): tools/demo.sh, the HCX workflow through the managers'
 # REST API in network namespaces (pairing, inventory, enrolment, a service

@@ -80,7 +80,7 @@ static json_t *switch_doc(const struct l2x_apireq_switch *q)
 /* An extension at this site that uses switch sw (and vlan, if not 0). */
 static json_t *extension_on(struct l2x_mgr *m, const char *sw, int vlan)
 {
-	json_t *all = l2x_mgr_load_all(m, "networkExtension"), *found = NULL;
+	json_t *all = l2x_mgr_view(m, L2X_MGR_EXTS), *found = NULL;
 	size_t i;
 	json_t *e;
 
@@ -175,7 +175,7 @@ static void switches(struct l2x_mgr *m, const struct l2x_http_req *req,
 				      "'%s' is not the switch of the path (%s)",
 				      q.name, name);
 		/* An extended port group may not go away or change VLAN. */
-		all = l2x_mgr_load_all(m, "networkExtension");
+		all = l2x_mgr_view(m, L2X_MGR_EXTS);
 		json_array_foreach(all, i, ext)
 		{
 			bool kept = false;

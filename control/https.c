@@ -42,7 +42,7 @@ struct l2x_https {
 	l2x_https_handler handler;
 	void *arg;
 	size_t body_limit;
-	const char *large_prefix; /* prm's, or NULL */
+	const char *const *large_prefixes; /* prm's, or NULL */
 	size_t large_limit;
 	uint16_t port;
 	char *cert_pem; /* copies MHD reads from */
@@ -248,15 +248,15 @@ static enum MHD_Result on_headers(struct l2x_https *s, struct req *r,
 {
 	const char *cl = MHD_lookup_connection_value(
 	    c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *const *p;
 	unsigned long long n;
 	char *end;
 
 	r->started = 1;
-	r->limit =
-	    s->large_prefix != NULL && strncmp(r->uri, s->large_prefix,
-					       strlen(s->large_prefix)) == 0
-		? s->large_limit
-		: s->body_limit;
+	r->limit = s->body_limit;
+	for (p = s->large_prefixes; p != NULL && *p != NULL; p++)
+		if (strncmp(r->uri, *p, strlen(*p)) == 0)
+			r->limit = s->large_limit;
 	if (cl == NULL)
 		return MHD_YES;
 	errno = 0;
@@ -530,7 +530,7 @@ int l2x_https_start(const struct l2x_https_prm *prm, struct l2x_https **out,
 	s->arg = prm->arg;
 	s->body_limit =
 	    prm->body_limit ? prm->body_limit : L2X_HTTPS_BODY_LIMIT;
-	s->large_prefix = prm->large_prefix;
+	s->large_prefixes = prm->large_prefixes;
 	s->large_limit = prm->large_limit < s->body_limit ? s->body_limit
 			 : prm->large_limit > L2X_HTTPS_DISCARD_MAX
 			     ? L2X_HTTPS_DISCARD_MAX

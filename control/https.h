@@ -128,10 +128,11 @@ typedef void (*l2x_https_handler)(void *arg, const struct l2x_http_req *req,
  *   timeout_s   idle seconds before a connection is closed, default
  *               L2X_HTTPS_IDLE_S
  *   body_limit  largest body, default L2X_HTTPS_BODY_LIMIT
- *   large_prefix, large_limit  requests whose target starts with
- *               large_prefix may carry up to large_limit (at least
- *               body_limit, at most L2X_HTTPS_DISCARD_MAX); the prefix
- *               string must outlive the server; NULL: none
+ *   large_prefixes, large_limit  requests whose target starts with
+ *               one of large_prefixes (a NULL-terminated array) may
+ *               carry up to large_limit (at least body_limit, at most
+ *               L2X_HTTPS_DISCARD_MAX); the array and its strings must
+ *               outlive the server; NULL: none
  *   handler     the request handler, required; arg is its first argument
  */
 struct l2x_https_prm {
@@ -143,7 +144,7 @@ struct l2x_https_prm {
 	unsigned conn_limit;
 	unsigned timeout_s;
 	size_t body_limit;
-	const char *large_prefix;
+	const char *const *large_prefixes;
 	size_t large_limit;
 	l2x_https_handler handler;
 	void *arg;

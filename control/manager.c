@@ -105,6 +105,13 @@ json_t *l2x_mgr_load_all(struct l2x_mgr *m, const char *kind)
 	return all;
 }
 
+json_t *l2x_mgr_view(struct l2x_mgr *m, enum l2x_mgr_kind kind)
+{
+	json_t *a = l2x_docview_get(m->view[kind], NULL);
+
+	return a != NULL ? a : json_array();
+}
+
 int l2x_mgr_save(struct l2x_mgr *m, const char *kind, const char *id,
 		 json_t *doc, uint64_t expect_rev)
 {
@@ -212,7 +219,7 @@ json_t *l2x_mgr_appl_status(struct l2x_mgr *m, const char *name, double *age)
 	pthread_mutex_lock(&m->lock);
 	a = appl_rt(m, name, false);
 	if (a != NULL && a->status != NULL) {
-		st = json_deep_copy(a->status);
+		st = json_incref(a->status);
 		if (age != NULL)
 			*age = l2x_mgr_mono() - a->last_seen;
 	}
@@ -220,9 +227,22 @@ json_t *l2x_mgr_appl_status(struct l2x_mgr *m, const char *name, double *age)
 	return st;
 }
 
+bool l2x_mgr_appl_holds(json_t *status, const char *net)
+{
+	return json_object_get(json_object_get(status, "heldSet"), net) != NULL;
+}
+
 void l2x_mgr_appl_report(struct l2x_mgr *m, const char *name, json_t *status)
 {
+	json_t *set = json_object(), *n;
 	struct l2x_mgr_appl_rt *a;
+	size_t i;
+
+	/* Before it is shared: never changed after. */
+	json_array_foreach(json_object_get(status, "networks"), i,
+			   n) if (json_is_string(n))
+	    json_object_set(set, json_string_value(n), json_true());
+	json_object_set_new(status, "heldSet", set);
 
 	pthread_mutex_lock(&m->lock);
 	a = appl_rt(m, name, true);
@@ -634,6 +654,10 @@ void l2x_mgr_handle(void *arg, const struct l2x_http_req *req,
 /* ---- start and stop
  * ------------------------------------------------------------- */
 
+/* The paths whose bodies may be large (l2x_mgr_run). */
+static const char *const large[] = {"/api/v1/appliance/", "/api/v1/switches",
+				    NULL};
+
 int l2x_mgr_run(const struct l2x_agentconf *conf, volatile sig_atomic_t *stop,
 		char *err, size_t errlen)
 {
@@ -660,6 +684,16 @@ int l2x_mgr_run(const struct l2x_agentconf *conf, volatile sig_atomic_t *stop,
 	rc = l2x_store_open(conf->store, &m->store, err, errlen);
 	if (rc != 0)
 		goto err_free;
+	if (l2x_docview_new(m->store, "networkExtension",
+			    &m->view[L2X_MGR_EXTS]) != 0 ||
+	    l2x_docview_new(m->store, "serviceMesh",
+			    &m->view[L2X_MGR_MESHES]) != 0 ||
+	    l2x_docview_new(m->store, "switch", &m->view[L2X_MGR_SWITCHES]) !=
+		0) {
+		rc = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto err_store;
+	}
 	snprintf(tlsdir, sizeof(tlsdir), "%s/tls", conf->state_dir);
 	rc = l2x_tlsid_load_or_create(tlsdir, conf->name, &m->id, err, errlen);
 	if (rc != 0)
@@ -680,9 +714,10 @@ int l2x_mgr_run(const struct l2x_agentconf *conf, volatile sig_atomic_t *stop,
 	prm.key_pem = m->id.key_pem;
 	prm.threads = conf->threads;
 	/* An appliance's status names every network it holds: up to 4094 of
-	 * up to 31 characters (about 140 KiB); everything else stays under
-	 * the default 64 KiB. */
-	prm.large_prefix = "/api/v1/appliance/";
+	 * up to 31 characters (about 140 KiB), and a switch may have a port
+	 * group per VLAN id (4094 names and VLANs, up to about 400 KiB);
+	 * everything else stays under the default 64 KiB. */
+	prm.large_prefixes = large;
 	prm.large_limit = 512u << 10;
 	prm.handler = l2x_mgr_handle;
 	prm.arg = m;
@@ -718,6 +753,8 @@ err_cache:
 err_id:
 	l2x_tlsid_fini(&m->id);
 err_store:
+	for (unsigned i = 0; i < 3; i++)
+		l2x_docview_free(m->view[i]);
 	l2x_store_close(m->store);
 err_free:
 	for (unsigned i = 0; i < m->n_appl; i++)

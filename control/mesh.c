@@ -85,7 +85,7 @@ json_t *l2x_mgr_fresh_status(struct l2x_mgr *m, const char *name)
 }
 
 /* (mesh, pair) of the pair with this id, borrowed from *meshes. */
-static json_t *find_pair(json_t *meshes, json_int_t id, json_t **mesh)
+json_t *l2x_mgr_find_pair(json_t *meshes, json_int_t id, json_t **mesh)
 {
 	size_t i, j;
 	json_t *ms, *p;
@@ -104,9 +104,28 @@ static json_t *find_pair(json_t *meshes, json_int_t id, json_t **mesh)
 	return NULL;
 }
 
+json_t *l2x_mgr_ext_pair(json_t *meshes, json_t *e)
+{
+	size_t i, j;
+	json_t *ms, *p;
+
+	json_array_foreach(meshes, i, ms)
+	{
+		if (S(ms, "id") == NULL || S(e, "mesh") == NULL ||
+		    strcmp(S(ms, "id"), S(e, "mesh")) != 0)
+			continue;
+		json_array_foreach(json_object_get(ms, "pairs"), j, p)
+		{
+			if (I(p, "id") == I(e, "pair"))
+				return p;
+		}
+	}
+	return NULL;
+}
+
 bool l2x_mgr_appl_in_mesh(struct l2x_mgr *m, const char *appliance)
 {
-	json_t *meshes = l2x_mgr_load_all(m, "serviceMesh");
+	json_t *meshes = l2x_mgr_view(m, L2X_MGR_MESHES);
 	bool in = false;
 	size_t i, j;
 	json_t *ms, *p;
@@ -128,7 +147,7 @@ static json_t *mss_json(json_t *ext)
 
 json_t *l2x_mgr_desired(struct l2x_mgr *m, const char *appliance)
 {
-	json_t *meshes = l2x_mgr_load_all(m, "serviceMesh");
+	json_t *meshes = l2x_mgr_view(m, L2X_MGR_MESHES);
 	json_t *d = json_object(), *nets = json_array(), *mine = NULL;
 	json_t *ms = NULL, *p, *exts, *e;
 	unsigned char h[8];
@@ -176,7 +195,7 @@ json_t *l2x_mgr_desired(struct l2x_mgr *m, const char *appliance)
 		    json_pack("{s:s,s:s,s:s}", "encap", "gre", "innerLocal",
 			      S(mine, "innerLocal"), "innerRemote",
 			      S(mine, "innerRemote")));
-		exts = l2x_mgr_load_all(m, "networkExtension");
+		exts = l2x_mgr_view(m, L2X_MGR_EXTS);
 		json_array_foreach(exts, i, e)
 		{
 			json_t *n;
@@ -402,7 +421,7 @@ json_t *l2x_mgr_mesh_view(struct l2x_mgr *m, json_t *ms)
 	json_t *p, *e, *rp;
 	bool all_up = true;
 
-	exts = l2x_mgr_load_all(m, "networkExtension");
+	exts = l2x_mgr_view(m, L2X_MGR_EXTS);
 	pthread_mutex_lock(&m->lock);
 	remote = json_incref(m->remote);
 	pthread_mutex_unlock(&m->lock);
@@ -603,7 +622,7 @@ void l2x_mgr_api_meshes(struct l2x_mgr *m, const struct l2x_http_req *req,
 	} else {
 		bool busy = false;
 
-		exts = l2x_mgr_load_all(m, "networkExtension");
+		exts = l2x_mgr_view(m, L2X_MGR_EXTS);
 		json_array_foreach(exts, i, e) busy |=
 		    strcmp(S(e, "mesh"), id) == 0;
 		json_decref(exts);
@@ -710,7 +729,8 @@ static void ext_create(struct l2x_mgr *m, const struct l2x_http_req *req,
 	struct l2x_apireq_network_extension q;
 	struct l2x_apireq_err e;
 	struct l2x_place_pair cand[256];
-	json_t *sw = NULL, *meshes = NULL, *exts = NULL, *doc = NULL;
+	json_t *sws = NULL, *sw = NULL, *meshes = NULL, *exts = NULL;
+	json_t *doc = NULL;
 	json_t *body = NULL, *ans = NULL, *pg, *ms = NULL, *p, *x;
 	const char *pgname = NULL;
 	size_t n = 0, i, j, k;
@@ -724,12 +744,17 @@ static void ext_create(struct l2x_mgr *m, const struct l2x_http_req *req,
 		l2x_mgr_error(r, e.status, e.field, "%s", e.message);
 		return;
 	}
-	sw = l2x_mgr_load(m, "switch", q.switch_name, NULL);
+	sws = l2x_mgr_view(m, L2X_MGR_SWITCHES);
+	json_array_foreach(sws, i, x)
+	{
+		if (strcmp(S(x, "name"), q.switch_name) == 0)
+			sw = x;
+	}
 	if (sw == NULL) {
 		l2x_mgr_error(r, 422, "switch",
 			      "'%s' is not a switch of the inventory",
 			      q.switch_name);
-		return;
+		goto out;
 	}
 	json_array_foreach(json_object_get(sw, "portGroups"), i, pg)
 	{
@@ -744,7 +769,7 @@ static void ext_create(struct l2x_mgr *m, const struct l2x_http_req *req,
 			      q.port_group, q.switch_name);
 		goto out;
 	}
-	exts = l2x_mgr_load_all(m, "networkExtension");
+	exts = l2x_mgr_view(m, L2X_MGR_EXTS);
 	json_array_foreach(exts, i, x)
 	{
 		if (strcmp(S(x, "switch"), q.switch_name) == 0 &&
@@ -760,7 +785,7 @@ static void ext_create(struct l2x_mgr *m, const struct l2x_http_req *req,
 		 * carries one switch, whose port group names are distinct. */
 	}
 	/* Placement: the pairs of the meshes this site leads on the switch. */
-	meshes = l2x_mgr_load_all(m, "serviceMesh");
+	meshes = l2x_mgr_view(m, L2X_MGR_MESHES);
 	json_array_foreach(meshes, i, ms)
 	{
 		if (strcmp(S(ms, "role"), "initiator") != 0)
@@ -818,7 +843,7 @@ static void ext_create(struct l2x_mgr *m, const struct l2x_http_req *req,
 		l2x_mgr_error(r, 409, "switch", "%s", err);
 		goto out;
 	}
-	p = find_pair(meshes, cand[k].id, &ms);
+	p = l2x_mgr_find_pair(meshes, cand[k].id, &ms);
 	pthread_mutex_lock(pair_lock(m, I(p, "id")));
 	if (l2x_store_begin(m->store, &t) == 0) {
 		l2x_store_next_id(t, "tunnel", &tid);
@@ -915,7 +940,7 @@ static void ext_create(struct l2x_mgr *m, const struct l2x_http_req *req,
 		      (unsigned long long)tid);
 	l2x_mgr_reply(r, 201, ext_view(m, doc));
 out:
-	json_decref(sw);
+	json_decref(sws);
 	json_decref(exts);
 	json_decref(meshes);
 	json_decref(doc);
@@ -979,7 +1004,7 @@ void l2x_mgr_api_extensions(struct l2x_mgr *m, const struct l2x_http_req *req,
 			l2x_mgr_error(r, 405, NULL, "use GET or POST");
 			return;
 		}
-		all = l2x_mgr_load_all(m, "networkExtension");
+		all = l2x_mgr_view(m, L2X_MGR_EXTS);
 		out = json_array();
 		json_array_foreach(all, i, e)
 		    json_array_append_new(out, ext_view(m, e));

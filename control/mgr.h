@@ -42,6 +42,7 @@
 
 #include "control/agentconf.h"
 #include "control/apitoken.h"
+#include "control/docview.h"
 #include "control/https.h"
 #include "control/store.h"
 #include "control/tlsid.h"
@@ -63,6 +64,13 @@
 /* At most this many events are kept. */
 #define L2X_MGR_EVENTS_MAX 500
 
+/* What an appliance reported last. The status is read-only once stored:
+ * readers share it (l2x_mgr_appl_status() hands out references, never
+ * copies: a status of 4094 networks is 140 KiB of JSON, and the
+ * reconciler looks at it for every extension). The manager adds one key
+ * of its own, "heldSet": the status's networks as an object's keys, so
+ * that l2x_mgr_appl_holds() is one hash lookup; views copy named keys
+ * only, so it never leaves the manager. */
 struct l2x_mgr_appl_rt {
 	char name[L2X_AGENT_NAME_LEN];
 	json_t *status;	  /* last status document, or NULL */
@@ -94,6 +102,9 @@ struct l2x_mgr {
 	unsigned n_pair_rt;
 	pthread_t reconciler;
 	volatile bool stopping;
+	/* Shared read-only views of the kinds the hot paths read
+	 * (l2x_mgr_view), by enum l2x_mgr_kind. */
+	struct l2x_docview *view[3];
 	/* leader.c: whether this manager leads its site (atomic), the
 	 * leader's URL as last seen (m->lock), the elector thread. */
 	bool leader;
@@ -130,8 +141,14 @@ void l2x_mgr_store_error(struct l2x_http_resp *r, int rc, const char *what);
 /* A document of the store as jansson, or NULL when absent (*rev set). */
 json_t *l2x_mgr_load(struct l2x_mgr *m, const char *kind, const char *id,
 		     uint64_t *rev);
-/* Every document of a kind, as an array (never NULL). */
+/* Every document of a kind, as an array (never NULL), the caller's own. */
 json_t *l2x_mgr_load_all(struct l2x_mgr *m, const char *kind);
+/* Every network extension, service mesh or switch as a shared, read-only
+ * array (control/docview.h): parsed once per version, so the hot readers
+ * cost no parse when nothing changed. Never modify it or what it holds;
+ * json_decref() it. Never NULL. */
+enum l2x_mgr_kind { L2X_MGR_EXTS, L2X_MGR_MESHES, L2X_MGR_SWITCHES };
+json_t *l2x_mgr_view(struct l2x_mgr *m, enum l2x_mgr_kind kind);
 /* Write one document (expect_rev as l2x_store_put), or delete it. */
 int l2x_mgr_save(struct l2x_mgr *m, const char *kind, const char *id,
 		 json_t *doc, uint64_t expect_rev);
@@ -143,8 +160,12 @@ void l2x_mgr_event(struct l2x_mgr *m, const char *kind, const char *object,
 void l2x_mgr_now(char out[32]);
 double l2x_mgr_mono(void);
 
-/* The appliances' observations (under m->lock inside). */
+/* The appliances' observations (under m->lock inside). The status is a
+ * shared reference: read-only (struct l2x_mgr_appl_rt). */
 json_t *l2x_mgr_appl_status(struct l2x_mgr *m, const char *name, double *age);
+/* Whether a status names network net among those its appliance holds:
+ * one lookup in its "heldSet". False for a NULL status. */
+bool l2x_mgr_appl_holds(json_t *status, const char *net);
 void l2x_mgr_appl_report(struct l2x_mgr *m, const char *name, json_t *status);
 /* The desired state of one of this site's appliances. */
 json_t *l2x_mgr_desired(struct l2x_mgr *m, const char *appliance);
@@ -209,6 +230,12 @@ void l2x_mgr_api_meshes(struct l2x_mgr *m, const struct l2x_http_req *req,
 void l2x_mgr_api_extensions(struct l2x_mgr *m, const struct l2x_http_req *req,
 			    const char *id, struct l2x_http_resp *r);
 bool l2x_mgr_appl_in_mesh(struct l2x_mgr *m, const char *appliance);
+/* The pair with this id among meshes (borrowed from it), and its mesh in
+ * *mesh if not NULL; NULL when none. */
+json_t *l2x_mgr_find_pair(json_t *meshes, json_int_t id, json_t **mesh);
+/* The pair extension e is on, in e's own mesh among meshes (borrowed);
+ * NULL when none. */
+json_t *l2x_mgr_ext_pair(json_t *meshes, json_t *e);
 /* IKE_SA established and the CHILD_SA in the dataplane, per a status. */
 bool l2x_mgr_appl_up(json_t *status);
 /* A local appliance's status if heard from lately, else NULL. */

@@ -401,6 +401,7 @@ static void peer_ext_create(struct l2x_mgr *m, json_t *q,
 	const char *id = S(q, "id"), *sw = S(q, "switch");
 	json_t *doc, *swdoc, *mesh = NULL, *exts, *x, *p, *pair = NULL;
 	json_int_t vlan = I(q, "vlan");
+	bool known = false;
 	size_t i;
 	int rc;
 
@@ -416,13 +417,14 @@ static void peer_ext_create(struct l2x_mgr *m, json_t *q,
 		l2x_mgr_reply(r, 201, doc);
 		return;
 	}
-	swdoc = l2x_mgr_load(m, "switch", sw, NULL);
-	if (swdoc == NULL) {
+	swdoc = l2x_mgr_view(m, L2X_MGR_SWITCHES);
+	json_array_foreach(swdoc, i, x) known |= strcmp(S(x, "name"), sw) == 0;
+	json_decref(swdoc);
+	if (!known) {
 		l2x_mgr_error(r, 422, "destination.switch",
 			      "'%s' is not a switch of %s", sw, m->conf.name);
 		return;
 	}
-	json_decref(swdoc);
 	mesh = l2x_mgr_load(m, "serviceMesh", S(q, "mesh"), NULL);
 	json_array_foreach(json_object_get(mesh, "pairs"), i,
 			   p) if (I(p, "id") == I(q, "pair")) pair = p;
@@ -442,7 +444,7 @@ static void peer_ext_create(struct l2x_mgr *m, json_t *q,
 		return;
 	}
 	json_decref(mesh);
-	exts = l2x_mgr_load_all(m, "networkExtension");
+	exts = l2x_mgr_view(m, L2X_MGR_EXTS);
 	json_array_foreach(exts, i, x)
 	{
 		if (strcmp(S(x, "switch"), sw) == 0 && I(x, "vlan") == vlan) {
@@ -496,8 +498,8 @@ static void peer_ext_create(struct l2x_mgr *m, json_t *q,
 /* GET /peer/status: this site's view of each pair and extension. */
 static json_t *peer_status(struct l2x_mgr *m)
 {
-	json_t *meshes = l2x_mgr_load_all(m, "serviceMesh");
-	json_t *exts = l2x_mgr_load_all(m, "networkExtension");
+	json_t *meshes = l2x_mgr_view(m, L2X_MGR_MESHES);
+	json_t *exts = l2x_mgr_view(m, L2X_MGR_EXTS);
 	json_t *pairs = json_array(), *held = json_array(), *ms, *p, *e;
 	json_t *mgrs = json_array();
 	size_t i, j;
@@ -515,24 +517,17 @@ static json_t *peer_status(struct l2x_mgr *m)
 	}
 	json_array_foreach(exts, i, e)
 	{
-		json_t *mesh =
-		    l2x_mgr_load(m, "serviceMesh", S(e, "mesh"), NULL);
-		json_t *pair = NULL, *st = NULL;
+		json_t *pair = l2x_mgr_ext_pair(meshes, e);
+		json_t *st = NULL;
 
-		json_array_foreach(json_object_get(mesh, "pairs"), j,
-				   p) if (I(p, "id") == I(e, "pair")) pair = p;
 		if (pair != NULL)
 			st = l2x_mgr_fresh_status(
 			    m, S(json_object_get(pair, "local"), "appliance"));
 		json_array_append_new(
-		    held,
-		    json_pack("{s:s,s:s,s:b}", "id", S(e, "id"), "state",
-			      S(e, "state"), "held",
-			      st != NULL && l2x_mgr_in_list(
-						json_object_get(st, "networks"),
-						S(e, "name"))));
+		    held, json_pack("{s:s,s:s,s:b}", "id", S(e, "id"), "state",
+				    S(e, "state"), "held",
+				    l2x_mgr_appl_holds(st, S(e, "name"))));
 		json_decref(st);
-		json_decref(mesh);
 	}
 	json_decref(meshes);
 	json_decref(exts);
@@ -712,16 +707,19 @@ static void refresh_remote(struct l2x_mgr *m)
 	json_decref(pairings);
 }
 
-/* The other site's view of extension id: "held" true/false, or absent. */
-static json_t *remote_ext(json_t *remote, const char *id)
+/* The other site's view of its extensions ({"id", "state", "held"}) as
+ * an object by id: one lookup per extension in a pass, not a walk. */
+static json_t *remote_index(json_t *remote)
 {
+	json_t *idx = json_object(), *x;
 	size_t i;
-	json_t *x;
 
-	json_array_foreach(json_object_get(remote, "extensions"), i,
-			   x) if (S(x, "id") != NULL &&
-				  strcmp(S(x, "id"), id) == 0) return x;
-	return NULL;
+	json_array_foreach(json_object_get(remote, "extensions"), i, x)
+	{
+		if (S(x, "id") != NULL)
+			json_object_set(idx, S(x, "id"), x);
+	}
+	return idx;
 }
 
 static bool remote_pair_up(json_t *remote, json_int_t pair)
@@ -736,28 +734,39 @@ static bool remote_pair_up(json_t *remote, json_int_t pair)
 	return false;
 }
 
-/* One extension record, its pair lock held. Returns true when the record
- * changed (saved here) or went. */
-static void reconcile_one(struct l2x_mgr *m, json_t *e, json_t *remote,
-			  bool remote_fresh)
+/* Whether the reconciler has anything to do with an extension in this
+ * state: one being created, moved, extended or unextended. An extended
+ * or failed one sits still (its pair's health is scale.c's), so a pass
+ * over 4094 settled extensions reads none of them again. */
+static bool in_motion(json_t *e)
+{
+	const char *s = S(e, "state");
+
+	return (S(e, "phase") != NULL &&
+		strcmp(S(e, "phase"), "remote") == 0) ||
+	       (s != NULL &&
+		(strcmp(s, "extending") == 0 || strcmp(s, "moving") == 0 ||
+		 strcmp(s, "unextending") == 0));
+}
+
+/* One extension record, its pair lock held; meshes and rindex (the
+ * other site's extensions by id) are this pass's, read-only. */
+static void reconcile_one(struct l2x_mgr *m, json_t *e, json_t *meshes,
+			  json_t *remote, json_t *rindex, bool remote_fresh)
 {
 	const char *id = S(e, "id"), *state = S(e, "state");
 	bool initiator = strcmp(S(e, "role"), "initiator") == 0;
-	json_t *mesh = l2x_mgr_load(m, "serviceMesh", S(e, "mesh"), NULL);
-	json_t *pair = NULL, *st = NULL, *rx, *p, *ans;
+	json_t *pair = l2x_mgr_ext_pair(meshes, e);
+	json_t *st = NULL, *rx, *ans;
 	bool held, up;
 	char why[256];
-	size_t i;
 
-	json_array_foreach(json_object_get(mesh, "pairs"), i,
-			   p) if (I(p, "id") == I(e, "pair")) pair = p;
 	if (pair != NULL)
 		st = l2x_mgr_fresh_status(
 		    m, S(json_object_get(pair, "local"), "appliance"));
-	held = st != NULL &&
-	       l2x_mgr_in_list(json_object_get(st, "networks"), S(e, "name"));
+	held = l2x_mgr_appl_holds(st, S(e, "name"));
 	up = l2x_mgr_appl_up(st);
-	rx = remote_ext(remote, id);
+	rx = json_object_get(rindex, id);
 
 	if (initiator && strcmp(S(e, "phase"), "remote") == 0) {
 		/* Left by a manager that died before answering the POST. */
@@ -836,12 +845,11 @@ static void reconcile_one(struct l2x_mgr *m, json_t *e, json_t *remote,
 		}
 	}
 	json_decref(st);
-	json_decref(mesh);
 }
 
 void l2x_mgr_reconcile(struct l2x_mgr *m)
 {
-	json_t *exts, *e, *remote;
+	json_t *exts, *meshes, *e, *remote, *rindex;
 	bool fresh;
 	size_t i;
 
@@ -850,7 +858,9 @@ void l2x_mgr_reconcile(struct l2x_mgr *m)
 	remote = json_incref(m->remote);
 	fresh = m->remote != NULL && l2x_mgr_mono() - m->remote_seen < 3.0;
 	pthread_mutex_unlock(&m->lock);
-	exts = l2x_mgr_load_all(m, "networkExtension");
+	rindex = remote_index(remote);
+	exts = l2x_mgr_view(m, L2X_MGR_EXTS);
+	meshes = l2x_mgr_view(m, L2X_MGR_MESHES);
 	json_array_foreach(exts, i, e)
 	{
 		pthread_mutex_t *lk =
@@ -858,15 +868,19 @@ void l2x_mgr_reconcile(struct l2x_mgr *m)
 		json_t *cur;
 
 		/* A request busy with this pair owns its records now. */
-		if (pthread_mutex_trylock(lk) != 0)
+		if (!in_motion(e) || pthread_mutex_trylock(lk) != 0)
 			continue;
+		/* Read again under the lock: the view may be older than a
+		 * request that just ended, and the record is written here. */
 		cur = l2x_mgr_load(m, "networkExtension", S(e, "id"), NULL);
 		if (cur != NULL)
-			reconcile_one(m, cur, remote, fresh);
+			reconcile_one(m, cur, meshes, remote, rindex, fresh);
 		json_decref(cur);
 		pthread_mutex_unlock(lk);
 	}
 	json_decref(exts);
+	json_decref(meshes);
+	json_decref(rindex);
 	l2x_mgr_scale_reconcile(m, remote, fresh);
 	json_decref(remote);
 }

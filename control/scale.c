@@ -226,7 +226,7 @@ static size_t rebalance(struct l2x_mgr *m, json_t *ms, const char *sw,
 {
 	struct l2x_place_pair cand[L2X_PLACE_SWITCH_PAIRS_MAX];
 	struct l2x_place_move mv[MOVES_MAX];
-	json_t *exts = l2x_mgr_load_all(m, "networkExtension"), *p, *e;
+	json_t *exts = l2x_mgr_view(m, L2X_MGR_EXTS), *p, *e;
 	json_int_t pid[L2X_PLACE_SWITCH_PAIRS_MAX];
 	bool *taken = calloc(json_array_size(exts) + 1, sizeof(*taken));
 	size_t n = 0, nmv = 0, started = 0, i, j;
@@ -679,7 +679,7 @@ void l2x_mgr_scale_reconcile(struct l2x_mgr *m, json_t *remote,
 			json_decref(failed_sw);
 			continue;
 		}
-		exts = l2x_mgr_load_all(m, "networkExtension");
+		exts = l2x_mgr_view(m, L2X_MGR_EXTS);
 		json_array_foreach(json_object_get(ms, "pairs"), j, p)
 		{
 			bool failed;

@@ -207,9 +207,12 @@ check "the appliances hold what was placed on them" agt_wait_jq 5 a \
 n32=abcdefghijklmnopqrstuvwxyz012345
 ro=$(cat "$TMP/token-ro-a")
 rid=$(cut -d. -f1 "${AGT_TOKEN[a]}")
+# Over the 512 KiB a switch may take (a port group per VLAN id fits in
+# about 120 KiB; the padding is JSON whitespace).
 big=$TMP/big.json
+pad=$(printf '%160s' '')
 printf '{"name":"dvs-big","portGroups":[' >"$big"
-for i in $(seq 3000); do printf '{"name":"pg%04d","vlan":%d},' "$i" "$i"; done >>"$big"
+for i in $(seq 3000); do printf '{"name":"pg%04d","vlan":%d}%s,' "$i" "$i" "$pad"; done >>"$big"
 printf '{"name":"last","vlan":4000}]}' >>"$big"
 EB='"switch":"dvs-a1","portGroup":"a1v104","destination"'
 # STATUS|FIELD (- none)|MESSAGE PIECE|AUTH|METHOD|PATH|BODY (@FILE)

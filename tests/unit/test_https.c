@@ -110,6 +110,8 @@ static void url_of(char *buf, size_t len, const char *path)
 	snprintf(buf, len, "%s%s", base, path);
 }
 
+static const char *const large[] = {"/api/v1/big/", "/api/v1/huge", NULL};
+
 static int setup(void **state)
 {
 	char err[ERRLEN];
@@ -128,16 +130,16 @@ static int setup(void **state)
 		fprintf(stderr, "identity: %s\n", err);
 		return -1;
 	}
-	rc = l2x_https_start(
-	    &(struct l2x_https_prm){.addr = "127.0.0.1",
-				    .cert_pem = srv_id.cert_pem,
-				    .key_pem = srv_id.key_pem,
-				    .threads = 4,
-				    .timeout_s = 5,
-				    .large_prefix = "/api/v1/big/",
-				    .large_limit = 256u << 10,
-				    .handler = handler},
-	    &srv, err, sizeof(err));
+	rc =
+	    l2x_https_start(&(struct l2x_https_prm){.addr = "127.0.0.1",
+						    .cert_pem = srv_id.cert_pem,
+						    .key_pem = srv_id.key_pem,
+						    .threads = 4,
+						    .timeout_s = 5,
+						    .large_prefixes = large,
+						    .large_limit = 256u << 10,
+						    .handler = handler},
+			    &srv, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "start: %s\n", err);
 		return -1;
@@ -521,6 +523,13 @@ static void test_body_limit(void **state)
 	assert_int_equal(status, 413);
 	assert_non_null(strstr(resp, "body over 262144 bytes"));
 	free(resp);
+	/* The second prefix of the list too. */
+	url_of(url, sizeof(url), "/api/v1/huge");
+	assert_int_equal(l2x_https_call(&c, "PUT", url, max, &status, NULL, err,
+					sizeof(err)),
+			 0);
+	assert_int_equal(status, 200);
+	assert_int_equal(seen.body_len, 256u << 10);
 	/* A look-alike path is not under it. */
 	url_of(url, sizeof(url), "/api/v1/bigger");
 	assert_int_equal(l2x_https_call(&c, "PUT", url, max, &status, NULL, err,

@@ -206,6 +206,17 @@ static int write_file(const char *path, const char *text, mode_t mode)
 	return rc;
 }
 
+/* Wipe the private key a site identity document holds, then free it:
+ * jansson frees its strings without wiping them. */
+static void identity_free(json_t *doc)
+{
+	const char *k = json_string_value(json_object_get(doc, "key"));
+
+	if (k != NULL)
+		sodium_memzero((char *)k, strlen(k));
+	json_decref(doc);
+}
+
 int l2x_mgr_site_id(struct l2x_mgr *m, const char *tlsdir, char *err,
 		    size_t errlen)
 {
@@ -233,7 +244,7 @@ int l2x_mgr_site_id(struct l2x_mgr *m, const char *tlsdir, char *err,
 		}
 		if (rc == 0)
 			break;
-		json_decref(doc);
+		identity_free(doc);
 		doc = NULL;
 		if (rc != -EEXIST) {
 			snprintf(err, errlen, "site identity: store: %s",
@@ -266,12 +277,6 @@ int l2x_mgr_site_id(struct l2x_mgr *m, const char *tlsdir, char *err,
 				 strerror(-rc));
 		}
 	}
-	{
-		const char *k = json_string_value(json_object_get(doc, "key"));
-
-		if (k != NULL) /* jansson frees it without wiping */
-			sodium_memzero((char *)k, strlen(k));
-	}
-	json_decref(doc);
+	identity_free(doc);
 	return rc;
 }

@@ -1375,6 +1375,8 @@ static const struct field e_network = {NULL, T_OBJ, 0, .size = sizeof(S),
 #define S struct l2x_apireq_desired
 static const struct field f_desired[] = {
     INT("generation", S, generation, F_REQ, 0, INT64_MAX, 0),
+    INT("pollMs", S, poll_ms, 0, L2X_APIREQ_POLL_MS_MIN, L2X_APIREQ_POLL_MS_MAX,
+	0),
     {"uplink", T_OBJ, F_HAS, AT(S, uplink), .aux = offsetof(S, has_uplink),
      .obj = &t_uplink},
     {"peer", T_OBJ, F_HAS, AT(S, peer), .aux = offsetof(S, has_peer),
@@ -1502,6 +1504,8 @@ static bool absent(const struct field *f, const char *base)
 	case T_ENUM:
 		return word_name(f->words, (uint32_t)load_uint(p, f->size)) ==
 		       NULL;
+	case T_INT: /* 0 outside its range: never given ("pollMs") */
+		return f->lo > 0 && load_uint(p, f->size) == 0;
 	default:
 		return false;
 	}

@@ -116,6 +116,9 @@
 #define L2X_APIREQ_PAIRS_MAX 16
 /* Networks of one appliance: the configuration's maximum. */
 #define L2X_APIREQ_NETWORKS_MAX L2X_CONFIG_NETWORKS_MAX
+/* desired.pollMs: how soon the appliance should ask again. */
+#define L2X_APIREQ_POLL_MS_MIN 100
+#define L2X_APIREQ_POLL_MS_MAX 5000
 /* The status's last error: 0..255 printable ASCII characters + NUL. */
 #define L2X_APIREQ_ERROR_LEN 256
 /* Pairing token lifetime, seconds. */
@@ -383,6 +386,7 @@ struct l2x_apireq_network {
  * nothing); the has_ flags say which. */
 struct l2x_apireq_desired {
 	uint64_t generation; /* (R) 0..2^63-1 */
+	uint32_t poll_ms;    /* "pollMs" 100..5000; 0: absent (500 ms) */
 	bool has_uplink, has_peer, has_tunnel;
 	struct l2x_apireq_uplink uplink;
 	struct l2x_apireq_peer peer;

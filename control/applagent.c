@@ -3,7 +3,11 @@
  * applagent.c - the appliance role of l2x-agent (mgr.h): enrol once with
  * the manager, then every 500 ms pull the desired state (mutual TLS, the
  * manager's pinned certificate), converge the local dataplane and l2x-ike
- * to it (control/appliance.h) and push back what they hold.
+ * to it (control/appliance.h) and push back what they hold. While one of
+ * its networks is being moved or extended, the manager's answer says
+ * "pollMs": 100 and the next round comes that soon: a move is two rounds
+ * (off the old pair at both sites, then on the new one), and at 500 ms a
+ * round it cost about 0.8-1.1 s of traffic.
  *
  * Enrolment. With no manager pin in STATE_DIR/manager.pin, the agent
  * reads its one-time token from enroll_token_file, POSTs /enroll with its
@@ -45,7 +49,8 @@ struct agent {
 	char pin_file[L2X_AGENT_PATH_LEN + 16];
 	char last_err[512];
 	char last_desired_hash[65];
-	unsigned cur; /* the manager of conf->managers[] talked to */
+	unsigned cur;	  /* the manager of conf->managers[] talked to */
+	unsigned poll_us; /* until the next round: the manager's pollMs */
 };
 
 /* That manager did not answer, or does not lead (503): try the next of
@@ -336,6 +341,7 @@ static void round_trip(struct agent *a, struct l2x_appl *appl,
 	json_t *st = NULL;
 	int status, rc;
 
+	a->poll_us = POLL_US;
 	rc = call(a, a->pin, "GET", "/appliance/desired", NULL, &status, &resp,
 		  err, sizeof(err));
 	if (rc == 0 && status == 200 && resp != NULL) {
@@ -348,6 +354,7 @@ static void round_trip(struct agent *a, struct l2x_appl *appl,
 			*have = true;
 			err[0] = '\0';
 			keep_desired(a, resp);
+			a->poll_us = d->poll_ms ? d->poll_ms * 1000u : POLL_US;
 		}
 		if (nd != NULL) {
 			sodium_memzero(nd, sizeof(*nd));
@@ -422,7 +429,7 @@ int l2x_applagent_run(const struct l2x_agentconf *conf,
 	have = kept_desired(&a, d);
 	while (!*stop) {
 		round_trip(&a, appl, d, &have);
-		usleep(POLL_US);
+		usleep(a.poll_us);
 	}
 	rc = 0;
 out:

@@ -168,6 +168,7 @@ struct l2x_appl_net {
  */
 struct l2x_appl_desired {
 	uint64_t generation;
+	uint32_t poll_ms; /* "pollMs": ask again after it; 0: the default */
 	bool mesh;
 	struct {
 		struct l2x_config_prefix address;

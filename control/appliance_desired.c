@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "control/apireq.h"
 #include "control/appliance.h"
 #include "control/errf.h"
 
@@ -371,9 +372,11 @@ static int parse_networks(json_t *a, struct l2x_appl_desired *d, char *err,
 static int parse_root(json_t *root, struct l2x_appl_desired *d, char *err,
 		      size_t errlen)
 {
-	static const char *const keys[] = {"generation", "uplink",   "peer",
-					   "tunnel",	 "networks", NULL};
+	static const char *const keys[] = {"generation", "pollMs", "uplink",
+					   "peer",	 "tunnel", "networks",
+					   NULL};
 	json_t *up, *peer, *tun;
+	uint64_t poll = 0;
 	int rc;
 
 	if (!json_is_object(root))
@@ -382,8 +385,12 @@ static int parse_root(json_t *root, struct l2x_appl_desired *d, char *err,
 	if (rc == 0)
 		rc = get_int(root, "", "generation", false, 0, INT64_MAX,
 			     &d->generation, err, errlen);
+	if (rc == 0)
+		rc = get_int(root, "", "pollMs", false, L2X_APIREQ_POLL_MS_MIN,
+			     L2X_APIREQ_POLL_MS_MAX, &poll, err, errlen);
 	if (rc != 0)
 		return rc;
+	d->poll_ms = (uint32_t)poll;
 	up = member(root, "uplink");
 	peer = member(root, "peer");
 	tun = member(root, "tunnel");

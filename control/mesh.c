@@ -46,11 +46,6 @@
 #define S(o, k) json_string_value(json_object_get((o), (k)))
 #define I(o, k) json_integer_value(json_object_get((o), (k)))
 
-static pthread_mutex_t *pair_lock(struct l2x_mgr *m, json_int_t pair)
-{
-	return &m->pair_lock[(uint64_t)pair % L2X_MGR_PAIR_LOCKS];
-}
-
 /* The address of "ADDR" or "ADDR/LEN" (a stored document's), or 0. */
 static uint32_t ip_parse(const char *s)
 {
@@ -150,6 +145,7 @@ json_t *l2x_mgr_desired(struct l2x_mgr *m, const char *appliance)
 	json_t *meshes = l2x_mgr_view(m, L2X_MGR_MESHES);
 	json_t *d = json_object(), *nets = json_array(), *mine = NULL;
 	json_t *ms = NULL, *p, *exts, *e;
+	bool fast = false;
 	unsigned char h[8];
 	uint64_t gen;
 	size_t i, j;
@@ -200,6 +196,11 @@ json_t *l2x_mgr_desired(struct l2x_mgr *m, const char *appliance)
 		{
 			json_t *n;
 
+			/* A network of this pair moving: come back soon (a
+			 * move waits for this appliance's round twice). */
+			fast |= (I(e, "pair") == I(mine, "id") ||
+				 I(e, "toPair") == I(mine, "id")) &&
+				l2x_mgr_ext_moving(e);
 			if (I(e, "pair") != I(mine, "id") ||
 			    (strcmp(S(e, "state"), "extending") != 0 &&
 			     strcmp(S(e, "state"), "extended") != 0))
@@ -230,6 +231,9 @@ json_t *l2x_mgr_desired(struct l2x_mgr *m, const char *appliance)
 	memcpy(&gen, h, sizeof(gen));
 	json_object_set_new(d, "generation",
 			    json_integer((json_int_t)(gen >> 1)));
+	if (fast) /* not in the generation: the content is the same */
+		json_object_set_new(d, "pollMs",
+				    json_integer(L2X_MGR_FAST_POLL_MS));
 	json_decref(meshes);
 	return d;
 }
@@ -699,6 +703,7 @@ static json_t *ext_view(struct l2x_mgr *m, json_t *e)
 	json_object_del(v, "remoteAck");
 	json_object_del(v, "moveStarted");
 	json_object_del(v, "moveReason");
+	json_object_del(v, "moveIn");
 	if (json_string_length(json_object_get(v, "reason")) == 0)
 		json_object_del(v, "reason");
 	return v;
@@ -844,14 +849,14 @@ static void ext_create(struct l2x_mgr *m, const struct l2x_http_req *req,
 		goto out;
 	}
 	p = l2x_mgr_find_pair(meshes, cand[k].id, &ms);
-	pthread_mutex_lock(pair_lock(m, I(p, "id")));
+	pthread_mutex_lock(l2x_mgr_pair_lock(m, I(p, "id")));
 	if (l2x_store_begin(m->store, &t) == 0) {
 		l2x_store_next_id(t, "tunnel", &tid);
 		if (l2x_store_commit(t) != 0)
 			tid = 0;
 	}
 	if (tid == 0) {
-		pthread_mutex_unlock(pair_lock(m, I(p, "id")));
+		pthread_mutex_unlock(l2x_mgr_pair_lock(m, I(p, "id")));
 		l2x_mgr_error(r, 500, NULL, "store: no tunnel id");
 		goto out;
 	}
@@ -881,7 +886,7 @@ static void ext_create(struct l2x_mgr *m, const struct l2x_http_req *req,
 	l2x_mgr_set_state(doc, "extending", "");
 	rc = l2x_mgr_ext_insert(m, doc);
 	if (rc != 0) {
-		pthread_mutex_unlock(pair_lock(m, I(p, "id")));
+		pthread_mutex_unlock(l2x_mgr_pair_lock(m, I(p, "id")));
 		if (rc == -EEXIST)
 			l2x_mgr_error(r, 409, "portGroup",
 				      "VLAN %d of switch %s is being extended "
@@ -916,7 +921,7 @@ static void ext_create(struct l2x_mgr *m, const struct l2x_http_req *req,
 			json_decref(l2x_mgr_peer_call_simple(
 			    m, "DELETE", "/peer/networkExtensions/", id));
 		l2x_mgr_ext_remove(m, doc);
-		pthread_mutex_unlock(pair_lock(m, I(p, "id")));
+		pthread_mutex_unlock(l2x_mgr_pair_lock(m, I(p, "id")));
 		if (rc != 0)
 			l2x_mgr_error(r, 502, NULL, "the remote site: %s", err);
 		else
@@ -928,7 +933,7 @@ static void ext_create(struct l2x_mgr *m, const struct l2x_http_req *req,
 	}
 	json_object_set_new(doc, "phase", json_string("applied"));
 	rc = l2x_mgr_save(m, "networkExtension", id, doc, 0);
-	pthread_mutex_unlock(pair_lock(m, I(p, "id")));
+	pthread_mutex_unlock(l2x_mgr_pair_lock(m, I(p, "id")));
 	if (rc != 0) {
 		l2x_mgr_store_error(r, rc, "the network extension");
 		goto out;
@@ -962,11 +967,11 @@ static void ext_delete(struct l2x_mgr *m, json_t *e, struct l2x_http_resp *r)
 			      id);
 		return;
 	}
-	pthread_mutex_lock(pair_lock(m, I(e, "pair")));
+	pthread_mutex_lock(l2x_mgr_pair_lock(m, I(e, "pair")));
 	if (strcmp(S(e, "state"), "failed") == 0) {
 		/* Rolled back already: only the record is left. */
 		l2x_mgr_ext_remove(m, e);
-		pthread_mutex_unlock(pair_lock(m, I(e, "pair")));
+		pthread_mutex_unlock(l2x_mgr_pair_lock(m, I(e, "pair")));
 		l2x_mgr_event(m, "networkExtension", id, "deleted");
 		l2x_mgr_reply(r, 204, NULL);
 		return;
@@ -980,7 +985,7 @@ static void ext_delete(struct l2x_mgr *m, json_t *e, struct l2x_http_resp *r)
 	    e, "remoteDone",
 	    json_boolean(rc == 0 && (status / 100 == 2 || status == 404)));
 	rc = l2x_mgr_save(m, "networkExtension", id, e, 0);
-	pthread_mutex_unlock(pair_lock(m, I(e, "pair")));
+	pthread_mutex_unlock(l2x_mgr_pair_lock(m, I(e, "pair")));
 	if (rc != 0) {
 		l2x_mgr_store_error(r, rc, "the network extension");
 		return;

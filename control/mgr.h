@@ -57,6 +57,11 @@
 /* A pair that fails this many times within the window is held out. */
 #define L2X_MGR_FAILS_HOLD 3
 #define L2X_MGR_FAILS_WINDOW_S 600
+/* The appliances' rounds (desired "pollMs") and the reconciler's passes
+ * while an extension of theirs is being moved; 500 ms otherwise (not
+ * while one is merely extending: a storm of 4094 new extensions would pay
+ * for the desired states rebuilt five times as often). */
+#define L2X_MGR_FAST_POLL_MS 100
 /* An appliance not heard from for this long is unhealthy. */
 #define L2X_MGR_APPL_TIMEOUT_S 5
 /* Extensions the other site has seen: first tunnel id handed out. */
@@ -113,6 +118,13 @@ struct l2x_mgr {
 	pthread_t elector;
 	bool elector_up;
 };
+
+/* The mutex that serialises the operations on appliance pair `pair`. */
+static inline pthread_mutex_t *l2x_mgr_pair_lock(struct l2x_mgr *m,
+						 json_int_t pair)
+{
+	return &m->pair_lock[(uint64_t)pair % L2X_MGR_PAIR_LOCKS];
+}
 
 /* ---- entry points (main.c) ---------------------------------------------- */
 
@@ -291,8 +303,15 @@ void l2x_mgr_fenced(struct l2x_mgr *m);
 int l2x_mgr_site_id(struct l2x_mgr *m, const char *tlsdir, char *err,
 		    size_t errlen);
 /* Finish or roll back what is under way; once at start, then by the
- * reconciler thread every 500 ms. */
-void l2x_mgr_reconcile(struct l2x_mgr *m);
+ * reconciler thread every 500 ms, or every L2X_MGR_FAST_POLL_MS while an
+ * extension is being moved (l2x_mgr_ext_moving): true then. */
+bool l2x_mgr_reconcile(struct l2x_mgr *m);
+/* Extension e is being moved: off its old pair ("moving") or onto its new
+ * one ("extending" after a move: "movedFrom" at the site that leads it,
+ * "moveIn" at the other). scale.c. */
+bool l2x_mgr_ext_moving(json_t *e);
+/* The paired site's /peer/status answer says pair `pair` is up. */
+bool l2x_mgr_remote_pair_up(json_t *remote, json_int_t pair);
 void l2x_mgr_reconcile_start(struct l2x_mgr *m);
 
 #endif /* L2X_MGR_H */

@@ -260,6 +260,9 @@ static void peer_ext_move(struct l2x_mgr *m, const char *id, json_t *q,
 	if (strcmp(state, "moving") == 0) {
 		if (strcmp(S(e, "state"), "moving") != 0) {
 			l2x_mgr_set_state(e, "moving", "");
+			if (to > 0) /* where it goes: fast rounds there */
+				json_object_set_new(e, "toPair",
+						    json_integer(to));
 			rc = l2x_mgr_save(m, "networkExtension", id, e, 0);
 			if (rc != 0) {
 				l2x_mgr_store_error(r, rc, "the extension");
@@ -287,8 +290,10 @@ static void peer_ext_move(struct l2x_mgr *m, const char *id, json_t *q,
 		goto out;
 	}
 	json_object_set_new(e, "pair", json_integer(to));
+	json_object_del(e, "toPair");
 	json_object_set_new(e, "startedAt",
 			    json_integer((json_int_t)time(NULL)));
+	json_object_set_new(e, "moveIn", json_true()); /* till extended */
 	l2x_mgr_set_state(e, "extending", "");
 	rc = l2x_mgr_save(m, "networkExtension", id, e, 0);
 	if (rc != 0) {
@@ -722,7 +727,7 @@ static json_t *remote_index(json_t *remote)
 	return idx;
 }
 
-static bool remote_pair_up(json_t *remote, json_int_t pair)
+bool l2x_mgr_remote_pair_up(json_t *remote, json_int_t pair)
 {
 	size_t i;
 	json_t *x;
@@ -786,7 +791,8 @@ static void reconcile_one(struct l2x_mgr *m, json_t *e, json_t *meshes,
 		bool rheld =
 		    !initiator ||
 		    (rx != NULL && json_is_true(json_object_get(rx, "held")));
-		bool rup = !initiator || remote_pair_up(remote, I(e, "pair"));
+		bool rup =
+		    !initiator || l2x_mgr_remote_pair_up(remote, I(e, "pair"));
 
 		if (held && up && rheld && rup &&
 		    (!initiator || remote_fresh)) {
@@ -795,6 +801,7 @@ static void reconcile_one(struct l2x_mgr *m, json_t *e, json_t *meshes,
 
 			l2x_mgr_set_state(e, "extended", "");
 			json_object_del(e, "startedAt");
+			json_object_del(e, "moveIn");
 			l2x_mgr_move_done(m, e);
 			l2x_mgr_save(m, "networkExtension", id, e, 0);
 			l2x_mgr_event(m, "networkExtension", id,
@@ -847,10 +854,10 @@ static void reconcile_one(struct l2x_mgr *m, json_t *e, json_t *meshes,
 	json_decref(st);
 }
 
-void l2x_mgr_reconcile(struct l2x_mgr *m)
+bool l2x_mgr_reconcile(struct l2x_mgr *m)
 {
 	json_t *exts, *meshes, *e, *remote, *rindex;
-	bool fresh;
+	bool fresh, busy = false;
 	size_t i;
 
 	refresh_remote(m);
@@ -863,12 +870,14 @@ void l2x_mgr_reconcile(struct l2x_mgr *m)
 	meshes = l2x_mgr_view(m, L2X_MGR_MESHES);
 	json_array_foreach(exts, i, e)
 	{
-		pthread_mutex_t *lk =
-		    &m->pair_lock[(uint64_t)I(e, "pair") % L2X_MGR_PAIR_LOCKS];
+		pthread_mutex_t *lk = l2x_mgr_pair_lock(m, I(e, "pair"));
 		json_t *cur;
 
+		if (!in_motion(e))
+			continue;
+		busy |= l2x_mgr_ext_moving(e);
 		/* A request busy with this pair owns its records now. */
-		if (!in_motion(e) || pthread_mutex_trylock(lk) != 0)
+		if (pthread_mutex_trylock(lk) != 0)
 			continue;
 		/* Read again under the lock: the view may be older than a
 		 * request that just ended, and the record is written here. */
@@ -883,16 +892,18 @@ void l2x_mgr_reconcile(struct l2x_mgr *m)
 	json_decref(rindex);
 	l2x_mgr_scale_reconcile(m, remote, fresh);
 	json_decref(remote);
+	return busy;
 }
 
 static void *reconciler(void *arg)
 {
 	struct l2x_mgr *m = arg;
 
+	bool busy = false;
+
 	while (!m->stopping) {
-		usleep(500 * 1000);
-		if (!m->stopping && l2x_mgr_leads(m))
-			l2x_mgr_reconcile(m);
+		usleep(busy ? L2X_MGR_FAST_POLL_MS * 1000 : 500 * 1000);
+		busy = !m->stopping && l2x_mgr_leads(m) && l2x_mgr_reconcile(m);
 	}
 	return NULL;
 }

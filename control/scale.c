@@ -48,11 +48,6 @@
 /* Moves planned at once per switch; more follow on the next pass. */
 #define MOVES_MAX 256
 
-static pthread_mutex_t *pair_lock(struct l2x_mgr *m, json_int_t pair)
-{
-	return &m->pair_lock[(uint64_t)pair % L2X_MGR_PAIR_LOCKS];
-}
-
 static double wall(void)
 {
 	struct timespec ts;
@@ -66,18 +61,11 @@ static bool state_is(json_t *e, const char *s)
 	return S(e, "state") != NULL && strcmp(S(e, "state"), s) == 0;
 }
 
-static bool remote_pair_up(json_t *remote, json_int_t pair)
+bool l2x_mgr_ext_moving(json_t *e)
 {
-	size_t i;
-	json_t *x;
-
-	json_array_foreach(json_object_get(remote, "pairs"), i, x)
-	{
-		if (I(x, "id") == pair)
-			return S(x, "state") != NULL &&
-			       strcmp(S(x, "state"), "up") == 0;
-	}
-	return false;
+	return state_is(e, "moving") ||
+	       (state_is(e, "extending") &&
+		(json_object_get(e, "movedFrom") != NULL || B(e, "moveIn")));
 }
 
 static struct l2x_mgr_pair_rt *pair_rt(struct l2x_mgr *m, json_int_t id)
@@ -102,8 +90,11 @@ static bool tell_peer(struct l2x_mgr *m, json_t *e)
 	int status = 0, rc;
 
 	snprintf(path, sizeof(path), "/peer/networkExtensions/%s", S(e, "id"));
+	/* Moving, the pair it goes to comes along: the other site's new
+	 * appliance takes fast rounds from then on (l2x_mgr_desired). */
 	body = state_is(e, "moving")
-		   ? json_pack("{s:s}", "state", "moving")
+		   ? json_pack("{s:s,s:I}", "state", "moving", "pair",
+			       I(e, "toPair"))
 		   : json_pack("{s:s,s:I}", "state", "extending", "pair",
 			       I(e, "pair"));
 	rc = l2x_mgr_peer_call(m, "PUT", path, body, &status, &ans, err,
@@ -278,14 +269,14 @@ static size_t rebalance(struct l2x_mgr *m, json_t *ms, const char *sw,
 		if (pick == NULL)
 			continue;
 		taken[at] = true;
-		pthread_mutex_lock(pair_lock(m, from));
+		pthread_mutex_lock(l2x_mgr_pair_lock(m, from));
 		cur = l2x_mgr_load(m, "networkExtension", S(pick, "id"), NULL);
 		if (cur != NULL && I(cur, "pair") == from &&
 		    (state_is(cur, "extended") || state_is(cur, "extending")) &&
 		    move_start(m, cur, to, why) == 0)
 			started++;
 		json_decref(cur);
-		pthread_mutex_unlock(pair_lock(m, from));
+		pthread_mutex_unlock(l2x_mgr_pair_lock(m, from));
 	}
 	free(taken);
 	json_decref(exts);
@@ -540,7 +531,7 @@ static bool watch_pair(struct l2x_mgr *m, json_t *ms, json_t *p, json_t *remote,
 	h.reporting = st != NULL;
 	h.local_up = l2x_mgr_appl_up(st);
 	h.remote_fresh = remote_fresh;
-	h.remote_up = remote_pair_up(remote, I(p, "id"));
+	h.remote_up = l2x_mgr_remote_pair_up(remote, I(p, "id"));
 	h.sick =
 	    S(p, "health") != NULL && strcmp(S(p, "health"), "unhealthy") == 0;
 	h.down_limit = L2X_MGR_PAIR_DOWN_S;
@@ -638,7 +629,7 @@ static bool switch_ready(struct l2x_mgr *m, json_t *ms, const char *sw,
 		st = l2x_mgr_fresh_status(
 		    m, S(json_object_get(p, "local"), "appliance"));
 		up = l2x_mgr_appl_up(st) && remote_fresh &&
-		     remote_pair_up(remote, I(p, "id"));
+		     l2x_mgr_remote_pair_up(remote, I(p, "id"));
 		json_decref(st);
 		if (!up)
 			return false;

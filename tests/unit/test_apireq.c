@@ -127,6 +127,8 @@ static const struct good {
     {MP, "{'clearHeld':[3,7],'rebalance':false}"},
     {MP, "{'switches':[{'switch':'a','appliancePairs':1},{'switch':'b',"
 	 "'appliancePairs':16}],'rebalance':true,'clearHeld':[1]}"},
+    {DS, "{'generation':1,'pollMs':100}"},
+    {DS, "{'generation':1,'pollMs':5000}"},
 };
 
 /* The bad-input table: every rule, each with its field and a substring of
@@ -558,6 +560,10 @@ static const struct bad {
     {DS, "{'generation':-1}", "generation",
      "generation: -1 is outside 0..9223372036854775807"},
     {DS, "{'generation':'7'}", "generation", "must be an integer"},
+    {DS, "{'generation':7,'pollMs':99}", "pollMs",
+     "pollMs: 99 is outside 100..5000"},
+    {DS, "{'generation':7,'pollMs':0}", "pollMs",
+     "pollMs: 0 is outside 100..5000"},
     {DS, "{'generation':7," UPLINK "}", "peer", "peer: required with uplink"},
     {DS, "{'generation':7," PEER "," TUNNEL "}", "uplink",
      "uplink: required with peer"},

@@ -208,6 +208,15 @@ static void test_desired_good(void **state)
 			 0);
 	assert_false(des->mesh);
 	assert_int_equal(des->generation, 3);
+	assert_int_equal(des->poll_ms, 0); /* absent: the agent's 500 ms */
+	/* the manager's "come back soon", at both ends of its range */
+	assert_int_equal(
+	    parse("{\"generation\": 3, \"pollMs\": 100}", err, sizeof(err)), 0);
+	assert_int_equal(des->poll_ms, 100);
+	assert_int_equal(
+	    parse("{\"generation\": 3, \"pollMs\": 5000}", err, sizeof(err)),
+	    0);
+	assert_int_equal(des->poll_ms, 5000);
 	assert_int_equal(parse("{}", err, sizeof(err)), 0);
 	assert_false(des->mesh);
 	assert_int_equal(des->n_networks, 0);
@@ -224,6 +233,12 @@ static const struct bad bad_cases[] = {
      "generation: -1 is outside 0..9223372036854775807"},
     {{{"\"generation\": 7", "\"generation\": 7, \"foo\": 1"}},
      "unknown field 'foo'"},
+    {{{"\"generation\": 7", "\"generation\": 7, \"pollMs\": 99"}},
+     "pollMs: 99 is outside 100..5000"},
+    {{{"\"generation\": 7", "\"generation\": 7, \"pollMs\": 5001"}},
+     "pollMs: 5001 is outside 100..5000"},
+    {{{"\"generation\": 7", "\"generation\": 7, \"pollMs\": \"1\""}},
+     "pollMs: expected an integer"},
     {{{"\"mtu\": 1500", "\"mtu\": 1500, \"bar\": 1"}},
      "uplink: unknown field 'bar'"},
     {{{"\"mtu\": 1500", "\"mtu\": 575"}},

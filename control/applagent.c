@@ -3,8 +3,8 @@
  * applagent.c - the appliance role of l2x-agent (mgr.h): enrol once with
  * the manager, then every 500 ms pull the desired state (mutual TLS, the
  * manager's pinned certificate), converge the local dataplane and l2x-ike
- * to it (control/appliance.h) and push back what they hold. While one of
- * its networks is being moved or extended, the manager's answer says
+ * to it (control/appliance.h) and push back what they hold. While a
+ * network is being moved off or onto its pair, the manager's answer says
  * "pollMs": 100 and the next round comes that soon: a move is two rounds
  * (off the old pair at both sites, then on the new one), and at 500 ms a
  * round it cost about 0.8-1.1 s of traffic.

@@ -660,10 +660,14 @@ void l2x_mgr_peer(struct l2x_mgr *m, const struct l2x_http_req *req,
  * ------------------------------------------------------------------ */
 
 /* Keep the paired site's manager URLs in the pairing when they change:
- * https://... strings, at most L2X_AGENT_MANAGERS_MAX, else ignored. */
+ * https://... strings, at most L2X_AGENT_MANAGERS_MAX, else ignored. The
+ * pairing is read again with its rev and written only over that rev: a
+ * DELETE /sitePairings that lands meanwhile is not undone (it was, once,
+ * in agent_twosite_test: the pairing came back and a new one got 409). */
 static void keep_urls(struct l2x_mgr *m, json_t *pairing, json_t *urls)
 {
 	json_t *u, *p;
+	uint64_t rev = 0;
 	size_t i;
 
 	if (pairing == NULL || !json_is_array(urls) ||
@@ -682,10 +686,14 @@ static void keep_urls(struct l2x_mgr *m, json_t *pairing, json_t *urls)
 			"0123456789.-:[]") != json_string_length(u) - 8)
 			return;
 	}
-	p = json_deep_copy(pairing);
+	p = l2x_mgr_load(m, "sitePairing",
+			 json_string_value(json_object_get(pairing, "id")),
+			 &rev);
+	if (p == NULL)
+		return; /* deleted meanwhile */
 	json_object_set(p, "urls", urls);
 	l2x_mgr_save(m, "sitePairing",
-		     json_string_value(json_object_get(p, "id")), p, 0);
+		     json_string_value(json_object_get(p, "id")), p, rev);
 	json_decref(p);
 }
 

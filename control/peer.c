@@ -239,6 +239,7 @@ static void peer_ext_move(struct l2x_mgr *m, const char *id, json_t *q,
 	const char *state = S(q, "state");
 	json_t *e, *mesh = NULL, *p, *pair = NULL;
 	json_int_t to = I(q, "pair");
+	uint64_t rev = 0;
 	size_t i;
 	int rc;
 
@@ -248,7 +249,11 @@ static void peer_ext_move(struct l2x_mgr *m, const char *id, json_t *q,
 		l2x_mgr_error(r, 400, NULL, "malformed move");
 		return;
 	}
-	e = l2x_mgr_load(m, "networkExtension", id, NULL);
+	/* Written over the rev read here: this site's reconciler may write
+	 * the record meanwhile (extended), and the later write must not
+	 * undo the earlier one. -ESTALE answers 409; the leading site
+	 * retries on its next pass. */
+	e = l2x_mgr_load(m, "networkExtension", id, &rev);
 	if (e == NULL) {
 		l2x_mgr_error(r, 404, NULL, "no network extension '%s'", id);
 		return;
@@ -263,7 +268,7 @@ static void peer_ext_move(struct l2x_mgr *m, const char *id, json_t *q,
 			if (to > 0) /* where it goes: fast rounds there */
 				json_object_set_new(e, "toPair",
 						    json_integer(to));
-			rc = l2x_mgr_save(m, "networkExtension", id, e, 0);
+			rc = l2x_mgr_save(m, "networkExtension", id, e, rev);
 			if (rc != 0) {
 				l2x_mgr_store_error(r, rc, "the extension");
 				goto out;
@@ -295,7 +300,7 @@ static void peer_ext_move(struct l2x_mgr *m, const char *id, json_t *q,
 			    json_integer((json_int_t)time(NULL)));
 	json_object_set_new(e, "moveIn", json_true()); /* till extended */
 	l2x_mgr_set_state(e, "extending", "");
-	rc = l2x_mgr_save(m, "networkExtension", id, e, 0);
+	rc = l2x_mgr_save(m, "networkExtension", id, e, rev);
 	if (rc != 0) {
 		l2x_mgr_store_error(r, rc, "the extension");
 		goto out;
@@ -636,8 +641,11 @@ void l2x_mgr_peer(struct l2x_mgr *m, const struct l2x_http_req *req,
 	if (strcmp(req->method, "DELETE") == 0 &&
 	    strncmp(path, ne, strlen(ne)) == 0 && path[strlen(ne)] == '/') {
 		const char *id = path + strlen(ne) + 1;
+		uint64_t rev = 0;
+		int rc = 0;
 
-		doc = l2x_mgr_load(m, "networkExtension", id, NULL);
+		/* Over the rev read (see peer_ext_move): 409 to retry. */
+		doc = l2x_mgr_load(m, "networkExtension", id, &rev);
 		if (doc == NULL) {
 			l2x_mgr_error(r, 404, NULL, "no network extension '%s'",
 				      id);
@@ -645,12 +653,17 @@ void l2x_mgr_peer(struct l2x_mgr *m, const struct l2x_http_req *req,
 		}
 		if (strcmp(S(doc, "state"), "unextending") != 0) {
 			l2x_mgr_set_state(doc, "unextending", "");
-			l2x_mgr_save(m, "networkExtension", id, doc, 0);
-			l2x_mgr_event(m, "networkExtension", id,
-				      "unextending for the paired site");
+			rc = l2x_mgr_save(m, "networkExtension", id, doc, rev);
+			if (rc == 0)
+				l2x_mgr_event(
+				    m, "networkExtension", id,
+				    "unextending for the paired site");
 		}
 		json_decref(doc);
-		l2x_mgr_reply(r, 204, NULL);
+		if (rc != 0)
+			l2x_mgr_store_error(r, rc, "the extension");
+		else
+			l2x_mgr_reply(r, 204, NULL);
 		return;
 	}
 	l2x_mgr_error(r, 404, NULL, "no such path");
@@ -762,10 +775,15 @@ static bool in_motion(json_t *e)
 		 strcmp(s, "unextending") == 0));
 }
 
-/* One extension record, its pair lock held; meshes and rindex (the
- * other site's extensions by id) are this pass's, read-only. */
-static void reconcile_one(struct l2x_mgr *m, json_t *e, json_t *meshes,
-			  json_t *remote, json_t *rindex, bool remote_fresh)
+/* One extension record read at rev, its pair lock held; meshes and
+ * rindex (the other site's extensions by id) are this pass's, read-only.
+ * Its own writes go over rev: at the site that does not lead, the /peer
+ * handlers write records without the pair lock (peer_ext_move), and
+ * whichever writes second must fail rather than undo the first; the next
+ * pass reads again. */
+static void reconcile_one(struct l2x_mgr *m, json_t *e, uint64_t rev,
+			  json_t *meshes, json_t *remote, json_t *rindex,
+			  bool remote_fresh)
 {
 	const char *id = S(e, "id"), *state = S(e, "state");
 	bool initiator = strcmp(S(e, "role"), "initiator") == 0;
@@ -811,9 +829,10 @@ static void reconcile_one(struct l2x_mgr *m, json_t *e, json_t *meshes,
 			json_object_del(e, "startedAt");
 			json_object_del(e, "moveIn");
 			l2x_mgr_move_done(m, e);
-			l2x_mgr_save(m, "networkExtension", id, e, 0);
-			l2x_mgr_event(m, "networkExtension", id,
-				      "extended in %llds", took);
+			if (l2x_mgr_save(m, "networkExtension", id, e, rev) ==
+			    0)
+				l2x_mgr_event(m, "networkExtension", id,
+					      "extended in %llds", took);
 		} else if (initiator &&
 			   time(NULL) - I(e, "startedAt") >
 			       (json_int_t)m->conf.extend_timeout) {
@@ -830,7 +849,7 @@ static void reconcile_one(struct l2x_mgr *m, json_t *e, json_t *meshes,
 					    : "the remote pair is not up");
 			l2x_mgr_set_state(e, "failed", why);
 			json_object_del(e, "startedAt");
-			l2x_mgr_save(m, "networkExtension", id, e, 0);
+			l2x_mgr_save(m, "networkExtension", id, e, rev);
 			json_decref(l2x_mgr_peer_call_simple(
 			    m, "DELETE", "/peer/networkExtensions/", id));
 			l2x_mgr_event(m, "networkExtension", id, "failed: %s",
@@ -850,7 +869,7 @@ static void reconcile_one(struct l2x_mgr *m, json_t *e, json_t *meshes,
 			    (status / 100 == 2 || status == 404)) {
 				json_object_set_new(e, "remoteDone",
 						    json_true());
-				l2x_mgr_save(m, "networkExtension", id, e, 0);
+				l2x_mgr_save(m, "networkExtension", id, e, rev);
 			}
 			json_decref(ans);
 		} else if (!held &&
@@ -866,6 +885,7 @@ bool l2x_mgr_reconcile(struct l2x_mgr *m)
 {
 	json_t *exts, *meshes, *e, *remote, *rindex;
 	bool fresh, busy = false;
+	uint64_t rev;
 	size_t i;
 
 	refresh_remote(m);
@@ -889,9 +909,10 @@ bool l2x_mgr_reconcile(struct l2x_mgr *m)
 			continue;
 		/* Read again under the lock: the view may be older than a
 		 * request that just ended, and the record is written here. */
-		cur = l2x_mgr_load(m, "networkExtension", S(e, "id"), NULL);
+		cur = l2x_mgr_load(m, "networkExtension", S(e, "id"), &rev);
 		if (cur != NULL)
-			reconcile_one(m, cur, meshes, remote, rindex, fresh);
+			reconcile_one(m, cur, rev, meshes, remote, rindex,
+				      fresh);
 		json_decref(cur);
 		pthread_mutex_unlock(lk);
 	}

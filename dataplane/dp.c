@@ -538,6 +538,7 @@ static int tables_up(struct l2x_dp *dp)
 	    &(struct l2x_reasm_prm){
 		.max_datagrams = L2X_DP_REASM_DGRAMS,
 		.max_frags = L2X_DP_REASM_FRAGS,
+		.max_held = L2X_DP_REASM_HELD,
 		.max_size =
 		    RTE_MIN(65535u, L2X_MBUF_ROOM - RTE_PKTMBUF_HEADROOM -
 					sizeof(struct rte_ether_hdr)),

@@ -70,6 +70,9 @@
 #define L2X_DP_POOL_CACHE 256u
 #define L2X_DP_REASM_DGRAMS 1024u
 #define L2X_DP_REASM_FRAGS 64u
+/* Fragment mbufs reassembly may hold at once: a quarter of the pool, so
+ * forged fragments cannot starve forwarding (reasm.h). */
+#define L2X_DP_REASM_HELD (L2X_DP_POOL_MBUFS / 4)
 /* NAT-T keepalive period (RFC 3948 section 2.3 suggests 20 s; we also use
  * it to make the kernel resolve the next hop, so it is short). */
 #define L2X_DP_KEEPALIVE_S 5

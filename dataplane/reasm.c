@@ -38,6 +38,10 @@ static int prm_ok(const struct l2x_reasm_prm *p)
 		return 0;
 	if (p->max_size < MAX_SIZE_MIN || p->max_size > UINT16_MAX)
 		return 0;
+	if (p->max_held != 0 &&
+	    (p->max_held < p->max_frags ||
+	     p->max_held > (uint64_t)p->max_datagrams * p->max_frags))
+		return 0;
 	room = rte_pktmbuf_data_room_size(p->pool);
 	if (room < RTE_PKTMBUF_HEADROOM)
 		return 0;
@@ -59,6 +63,8 @@ int l2x_reasm_create(const struct l2x_reasm_prm *prm, struct l2x_reasm **out)
 	if (r == NULL)
 		return -ENOMEM;
 	r->prm = *prm;
+	if (r->prm.max_held == 0)
+		r->prm.max_held = prm->max_datagrams * prm->max_frags;
 	/* At least twice as many buckets as datagrams: chains stay short. */
 	nb = rte_align32pow2(prm->max_datagrams * 2);
 	r->mask = nb - 1;
@@ -124,4 +130,9 @@ void l2x_reasm_stats(const struct l2x_reasm *r, struct l2x_reasm_stats *out)
 uint32_t l2x_reasm_in_flight(const struct l2x_reasm *r)
 {
 	return r->in_flight;
+}
+
+uint32_t l2x_reasm_held(const struct l2x_reasm *r)
+{
+	return r->nheld;
 }

@@ -48,6 +48,13 @@
  *    IPv4 options are allowed, the result carries the offset-0 fragment's
  *    header. The IPv4 header checksum of each fragment is verified.
  *  - Fragment mbufs may be chained; the result is one segment.
+ *  - Held fragments have a budget, max_held mbufs (GitHub issue 11, part
+ *    5): the table could otherwise hold max_datagrams x max_frags mbufs
+ *    (65,536 in the dataplane) of a pool of 8,191 that forwarding needs
+ *    too, and forged fragments would starve it. A fragment that would go
+ *    over the budget evicts the oldest other datagrams first (counted as
+ *    "budget"), by the table-full reasoning above. max_held is at least
+ *    max_frags, so one datagram can always complete.
  *
  * Time: `now` and `timeout` are in one unit of the caller's choice (TSC
  * cycles in the dataplane, anything in tests); a datagram expires once
@@ -107,7 +114,10 @@ struct l2x_reasm_prm {
 	 * the Ethernet header plus this must fit the data room of pool (after
 	 * RTE_PKTMBUF_HEADROOM). */
 	uint32_t max_size;
-	uint64_t timeout;	  /* in the caller's unit of `now`, > 0 */
+	uint64_t timeout; /* in the caller's unit of `now`, > 0 */
+	/* Fragment mbufs held at once, max_frags..max_datagrams * max_frags;
+	 * 0: max_datagrams * max_frags (no budget beyond the table's). */
+	uint32_t max_held;
 	struct rte_mempool *pool; /* result mbufs */
 	uint32_t hash_seed;	  /* random, from the caller */
 	int socket_id;		  /* memory placement, or SOCKET_ID_ANY */
@@ -124,6 +134,7 @@ struct l2x_reasm_stats {
 	uint64_t passed;    /* not a fragment: handed back unchanged */
 	uint64_t expired;   /* datagrams timed out */
 	uint64_t evicted;   /* datagrams evicted by a full table */
+	uint64_t budget;    /* datagrams evicted to stay within max_held */
 	uint64_t freed;	    /* held fragments freed without completion */
 	uint64_t drop[L2X_REASM_DROP_MAX];
 };
@@ -143,6 +154,9 @@ void l2x_reasm_stats(const struct l2x_reasm *r, struct l2x_reasm_stats *out);
 
 /* Datagrams in flight. Owning worker (or tests). */
 uint32_t l2x_reasm_in_flight(const struct l2x_reasm *r);
+
+/* Fragment mbufs held now (at most max_held). Owning worker (or tests). */
+uint32_t l2x_reasm_held(const struct l2x_reasm *r);
 
 /* Results of l2x_reasm_insert() besides -L2X_REASM_DROP_<reason>. */
 #define L2X_REASM_HELD 0 /* the table owns m */
@@ -204,6 +218,7 @@ struct l2x_reasm {
 	int32_t free_head;	  /* free slots, through younger */
 	int32_t oldest, youngest; /* age list ends, -1 if empty */
 	uint32_t in_flight;
+	uint32_t nheld; /* fragment mbufs held, <= prm.max_held */
 	struct l2x_reasm_stats st;
 };
 

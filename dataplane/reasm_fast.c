@@ -142,6 +142,7 @@ static void discard(struct l2x_reasm *r, int32_t i)
 			continue;
 		rte_pktmbuf_free(d->f[k].m);
 		r->st.freed++;
+		r->nheld--;
 	}
 	release(r, i);
 }
@@ -283,9 +284,28 @@ static int complete(struct l2x_reasm *r, int32_t i, struct rte_mbuf **out)
 	res->packet_type = first->m->packet_type;
 	for (uint16_t k = 0; k < d->nfrags; k++)
 		rte_pktmbuf_free(d->f[k].m);
+	r->nheld -= d->nfrags;
 	release(r, i);
 	*out = res;
 	return 0;
+}
+
+/* Room for one more held fragment: the oldest datagrams but keep (the
+ * one it joins) go while the budget is spent. keep holds fewer than
+ * max_frags <= max_held fragments, so another is there to go. */
+static void make_room(struct l2x_reasm *r, int32_t keep)
+{
+	int32_t j = r->oldest;
+
+	while (r->nheld >= r->prm.max_held && j >= 0) {
+		int32_t next = r->d[j].younger;
+
+		if (j != keep) {
+			discard(r, j);
+			r->st.budget++;
+		}
+		j = next;
+	}
 }
 
 /* Drop m for reason rc and, if its datagram is in the table, the whole
@@ -332,6 +352,8 @@ int l2x_reasm_insert(struct l2x_reasm *r, struct rte_mbuf *m, uint64_t now,
 	k = place(r, d, &fi);
 	if (k < 0)
 		return drop(r, i, k);
+	if (r->nheld >= r->prm.max_held)
+		make_room(r, i);
 
 	memmove(&d->f[k + 1], &d->f[k],
 		(size_t)(d->nfrags - k) * sizeof(*d->f));
@@ -340,6 +362,7 @@ int l2x_reasm_insert(struct l2x_reasm *r, struct rte_mbuf *m, uint64_t now,
 					  .len = (uint16_t)fi.len,
 					  .at = fi.at};
 	d->nfrags++;
+	r->nheld++;
 	d->rcvd += fi.len;
 	if (!fi.mf) {
 		d->have_last = 1;
@@ -353,6 +376,7 @@ int l2x_reasm_insert(struct l2x_reasm *r, struct rte_mbuf *m, uint64_t now,
 	rc = complete(r, i, out);
 	if (rc < 0) {
 		d->f[k].m = NULL; /* m goes back to the caller */
+		r->nheld--;
 		return drop(r, i, rc);
 	}
 	r->st.completed++;

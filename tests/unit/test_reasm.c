@@ -144,9 +144,11 @@ static void test_create(void **state)
 		int field;
 		uint64_t v;
 	} bad[] = {
-	    {0, 0},   {0, (1u << 20) + 1}, {1, 1},     {1, 257},
-	    {2, 575}, {2, MAX_IP + 1},	   {2, 65536}, {3, 0},
-	    {4, 0},   {5, 1487}, /* small pool: 14 + 1487 > 1500 */
+	    {0, 0},	     {0, (1u << 20) + 1}, {1, 1},     {1, 257},
+	    {2, 575},	     {2, MAX_IP + 1},	  {2, 65536}, {3, 0},
+	    {4, 0},	     {5, 1487}, /* small pool: 14 + 1487 > 1500 */
+	    {6, 31},			/* max_held under max_frags (32) */
+	    {6, 8 * 32 + 1},		/* over max_datagrams * max_frags */
 	};
 	for (size_t i = 0; i < L2X_ARRAY_LEN(bad); i++) {
 		p = prm_default();
@@ -169,6 +171,9 @@ static void test_create(void **state)
 		case 5:
 			p.pool = small;
 			p.max_size = (uint32_t)bad[i].v;
+			break;
+		case 6:
+			p.max_held = (uint32_t)bad[i].v;
 			break;
 		}
 		L2X_CHECK(l2x_reasm_create(&p, &r) == -EINVAL, "case %zu", i);
@@ -792,6 +797,83 @@ static void test_table_full(void **state)
 	assert_int_equal(rte_mempool_avail_count(mp), avail);
 }
 
+/* The budget of held fragments (max_held): a fragment that would go over
+ * it evicts the oldest other datagrams, never the one it joins; the
+ * count of held mbufs follows holds, completions, drops and expiry; the
+ * pool gets everything back. */
+static void test_budget(void **state)
+{
+	static uint8_t o[5][256];
+	struct rte_mempool *mp = l2x_test_pool();
+	unsigned avail = rte_mempool_avail_count(mp);
+	struct l2x_reasm_prm p = prm_default();
+	struct l2x_reasm_stats st;
+	struct rte_mbuf *out = NULL, *dup;
+	struct l2x_reasm *r;
+	(void)state;
+
+	p.max_frags = 4;
+	p.max_held = 4;
+	r = mk(&p);
+	/* Five datagrams of 64 bytes, in four fragments of 16. */
+	for (int d = 0; d < 5; d++)
+		orig_pkt(o[d], 20 + 64, (uint16_t)(200 + d), 1, 17, 0,
+			 (uint64_t)d);
+	/* A: two fragments, B: two: the budget is spent. */
+	for (int d = 0; d < 2; d++)
+		for (int f = 0; f < 2; f++)
+			assert_int_equal(
+			    l2x_reasm_insert(r, frag(o[d], 16 * f, 16, 1, 0),
+					     (uint64_t)d, &out),
+			    HELD);
+	assert_int_equal(l2x_reasm_held(r), 4);
+	/* C's first fragment evicts A (the oldest), and only A. */
+	assert_int_equal(l2x_reasm_insert(r, frag(o[2], 0, 16, 1, 0), 2, &out),
+			 HELD);
+	l2x_reasm_stats(r, &st);
+	assert_int_equal(st.budget, 1);
+	assert_int_equal(st.evicted, 0);
+	assert_int_equal(st.freed, 2);
+	assert_int_equal(l2x_reasm_in_flight(r), 2);
+	assert_int_equal(l2x_reasm_held(r), 3);
+	/* B's third fragment fills the budget again; its fourth would go over
+	 * it and evicts C, not B, which then completes. */
+	assert_int_equal(l2x_reasm_insert(r, frag(o[1], 32, 16, 1, 0), 3, &out),
+			 HELD);
+	assert_int_equal(l2x_reasm_held(r), 4);
+	assert_int_equal(l2x_reasm_insert(r, frag(o[1], 48, 16, 0, 0), 4, &out),
+			 DONE);
+	check_same(out, o[1], 84, "budget", 1);
+	rte_pktmbuf_free(out);
+	l2x_reasm_stats(r, &st);
+	assert_int_equal(st.budget, 2);
+	assert_int_equal(l2x_reasm_held(r), 0);
+	assert_int_equal(l2x_reasm_in_flight(r), 0);
+	/* A datagram as large as the whole budget still completes. */
+	for (int f = 0; f < 3; f++)
+		assert_int_equal(
+		    l2x_reasm_insert(r, frag(o[3], 16 * f, 16, 1, 0), 5, &out),
+		    HELD);
+	assert_int_equal(l2x_reasm_held(r), 3);
+	assert_int_equal(l2x_reasm_insert(r, frag(o[3], 48, 16, 0, 0), 5, &out),
+			 DONE);
+	check_same(out, o[3], 84, "budget", 3);
+	rte_pktmbuf_free(out);
+	/* A drop and an expiry give their mbufs back to the count. */
+	assert_int_equal(l2x_reasm_insert(r, frag(o[4], 0, 16, 1, 0), 6, &out),
+			 HELD);
+	dup = frag(o[4], 0, 16, 1, 0);
+	assert_int_equal(l2x_reasm_insert(r, dup, 6, &out), D(DUPLICATE));
+	rte_pktmbuf_free(dup); /* a dropped fragment is the caller's */
+	assert_int_equal(l2x_reasm_held(r), 0);
+	assert_int_equal(l2x_reasm_insert(r, frag(o[4], 16, 16, 1, 0), 7, &out),
+			 HELD);
+	assert_int_equal(l2x_reasm_expire(r, 7 + p.timeout), 1);
+	assert_int_equal(l2x_reasm_held(r), 0);
+	l2x_reasm_destroy(r);
+	assert_int_equal(rte_mempool_avail_count(mp), avail);
+}
+
 /* The clock is the caller's: expiry at exactly timeout, lazily on insert
  * (at most L2X_REASM_EXPIRE_BATCH), and for the datagram an insert finds. */
 static void test_timeout(void **state)
@@ -1029,6 +1111,7 @@ int main(void)
 	    cmocka_unit_test(test_too_many),
 	    cmocka_unit_test(test_too_big),
 	    cmocka_unit_test(test_table_full),
+	    cmocka_unit_test(test_budget),
 	    cmocka_unit_test(test_timeout),
 	    cmocka_unit_test(test_nomem),
 	    cmocka_unit_test(test_soak),

@@ -53,15 +53,8 @@ why=$(topo_needs) || { echo "bench-scale: skipped: $why"; exit 0; }
 echo "== scaling (issue 10): real appliances, $HOSTS hosts per site"
 AGT_EXTEND_TIMEOUT=300
 agt_build
-for x in a b; do
-	for i in $(seq "$HOSTS"); do agt_host "$x" "$i"; done
-	ports=()
-	for v in $VLANS; do
-		agt_vm "$x$v" "$x" "$v"
-		ports+=("$x$v:$v")
-	done
-	agt_switch "$x" "$HOSTS" "${ports[@]}"
-done
+# shellcheck disable=SC2086 # the VLAN list
+for x in a b; do agt_site "$x" "$HOSTS" $VLANS; done
 pgs=$(seq 1000 $((1000 + NETS - 1)))
 # shellcheck disable=SC2086 # the VLAN lists
 agt_manager a && agt_manager b && agt_pair &&
@@ -78,11 +71,7 @@ agt_wait_jq 90 a /serviceMeshes/m1 '.state == "up"' ||
 # raw METHOD PATH [BODY]: a call to A's manager without agt_api's
 # recording (a Python start per call would dominate the figure).
 raw() {
-	ip netns exec "${P}mga" curl -sS -k --max-time 30 -o /dev/null \
-		--pinnedpubkey "${AGT_PIN[a]}" \
-		-H "Authorization: Bearer $(cat "${AGT_TOKEN[a]}")" \
-		${3:+-H 'Content-Type: application/json' -d "$3"} -X "$1" \
-		"$(agt_url a)/api/v1$2"
+	agt_raw a "$@" >/dev/null
 }
 
 # 1a. NETS networks over HOSTS pairs.

@@ -42,10 +42,7 @@ addr() { echo "198.19.$(($1 / 100)).$2"; }
 # the OpenAPI check (a list of 4094 extensions is 2 MB; polled every
 # second it would swamp the log; agt_jq checks its shape below).
 big_jq() {
-	ip netns exec "${P}mg$1" curl -sS -k --max-time 30 \
-		--pinnedpubkey "${AGT_PIN[$1]}" \
-		-H "Authorization: Bearer $(cat "${AGT_TOKEN[$1]}")" \
-		"$(agt_url "$1")/api/v1$2" | jq -r "$3" 2>/dev/null
+	agt_raw "$1" GET "$2" | jq -r "$3" 2>/dev/null
 }
 
 # extended SITE: how many of the site's extensions are extended.
@@ -82,15 +79,8 @@ rss() { # SITE: the manager's resident memory, MiB
 
 AGT_EXTEND_TIMEOUT=300
 agt_build
-for x in a b; do
-	agt_host "$x" 1
-	ports=()
-	for v in $VMS; do
-		agt_vm "$x$v" "$x" "$v"
-		ports+=("$x$v:$v")
-	done
-	agt_switch "$x" 1 "${ports[@]}"
-done
+# shellcheck disable=SC2086 # the VLAN list
+for x in a b; do agt_site "$x" 1 $VMS; done
 check "managers start" eval 'agt_manager a && agt_manager b'
 check "A pairs with B" agt_pair
 # shellcheck disable=SC2046 # the VLAN list

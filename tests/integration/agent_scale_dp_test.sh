@@ -124,16 +124,8 @@ host_signal() { # SIGNAL SITE N: every process of an appliance host
 
 AGT_EXTEND_TIMEOUT=45
 agt_build
-for x in a b; do
-	agt_host "$x" 1
-	agt_host "$x" 2
-	ports=()
-	for v in $VLANS; do
-		agt_vm "$x$v" "$x" "$v"
-		ports+=("$x$v:$v")
-	done
-	agt_switch "$x" 2 "${ports[@]}"
-done
+# shellcheck disable=SC2086 # the VLAN list
+for x in a b; do agt_site "$x" 2 $VLANS; done
 check "managers start" eval 'agt_manager a && agt_manager b'
 check "A pairs with B" agt_pair
 # shellcheck disable=SC2086 # the VLAN list

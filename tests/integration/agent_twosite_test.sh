@@ -23,14 +23,7 @@ AGT_PREFIX=l2xag
 
 AGT_EXTEND_TIMEOUT=45
 agt_build
-for x in a b; do
-	agt_host "$x" 1
-	agt_host "$x" 2
-	for v in 100 200 300; do
-		agt_vm "$x$v" "$x" "$v"
-	done
-	agt_switch "$x" 2 "${x}100:100" "${x}200:200" "${x}300:300"
-done
+for x in a b; do agt_site "$x" 2 100 200 300; done
 check "manager A starts" agt_manager a
 check "manager B starts" agt_manager b
 

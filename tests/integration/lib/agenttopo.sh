@@ -145,6 +145,19 @@ agt_switch() {
 	SW_PID[$x]=$!
 }
 
+# agt_site SITE HOSTS VLAN...: HOSTS appliance hosts of SITE, a VM SITEV
+# on each VLAN V, and the site's switch with a trunk per host.
+agt_site() {
+	local x=$1 n=$2 i v ports=()
+	shift 2
+	for i in $(seq "$n"); do agt_host "$x" "$i"; done
+	for v in "$@"; do
+		agt_vm "$x$v" "$x" "$v"
+		ports+=("$x$v:$v")
+	done
+	agt_switch "$x" "$n" "${ports[@]}"
+}
+
 # agt_manager SITE: its configuration, an API token, start, wait up to
 # 10 s for its port.
 agt_manager() {
@@ -251,6 +264,17 @@ agt_api() {
 		printf '  -> %s %s\n' "$AGT_STATUS" "$(head -c 600 "$out")" >&2
 	fi
 	cat "$out"
+}
+
+# agt_raw SITE METHOD PATH [BODY]: a call as agt_api's, its answer's body
+# on stdout, not recorded for the OpenAPI check and without a Python
+# start (for calls made by the thousand, or answers of megabytes).
+agt_raw() {
+	ip netns exec "${P}mg$1" curl -sS -k --max-time 30 \
+		--pinnedpubkey "${AGT_PIN[$1]}" \
+		-H "Authorization: Bearer $(cat "${AGT_TOKEN[$1]}")" \
+		${4:+-H 'Content-Type: application/json' -d "$4"} -X "$2" \
+		"$(agt_url "$1")/api/v1$3"
 }
 
 # agt_jq SITE PATH FILTER: GET PATH and apply a jq filter to the answer.
